@@ -1,0 +1,163 @@
+"""Writing and verifying the audit trail.
+
+Each event's hash covers its content and the previous event's hash, so editing,
+inserting or deleting an event breaks the chain from that point on. Appends are
+serialised by locking the single ``audit_head`` row (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite serialises writers itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong.actors import Actor
+from xinyong.audit.models import AuditEvent, AuditHead
+from xinyong.db import utcnow
+
+GENESIS = "0" * 64
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"not JSON-serialisable in audit: {type(value).__name__}")
+
+
+def jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``data`` as plain JSON values (dates as ISO strings), as stored in the event."""
+    if data is None:
+        return None
+    loaded: dict[str, Any] = orjson.loads(orjson.dumps(data, default=_default))
+    return loaded
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    payload = {
+        "seq": event.seq,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "actor_org": event.actor_org,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "legal_basis": event.legal_basis,
+    }
+    blob = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode() + blob).hexdigest()
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str | uuid.UUID,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    legal_basis: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the caller's transaction."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    event = AuditEvent(
+        seq=head.last_seq + 1,
+        at=utcnow(),
+        actor=actor.label,
+        actor_org=actor.org_uscc,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=jsonable(before),
+        after=jsonable(after),
+        reason=reason,
+        legal_basis=legal_basis,
+        prev_hash=head.last_hash,
+    )
+    event.hash = _digest(head.last_hash, event)
+    session.add(event)
+    head.last_seq = event.seq
+    head.last_hash = event.hash
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    events: int
+    first_broken_seq: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "events": self.events,
+            "first_broken_seq": self.first_broken_seq,
+            "problem": self.problem,
+        }
+
+
+def _iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every hash; report the first event whose content or link is wrong."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for event in _iter_events(session):
+        count += 1
+        if event.seq != expected_seq:
+            return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainReport(False, count, event.seq, "link to previous event is broken")
+        if _digest(prev, event) != event.hash:
+            return ChainReport(False, count, event.seq, "event content does not match its hash")
+        prev = event.hash
+        expected_seq += 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev):
+        return ChainReport(False, count, expected_seq, "events after this point were removed")
+    return ChainReport(True, count)
+
+
+def events_for(session: Session, entity_type: str, entity_id: str | uuid.UUID) -> list[AuditEvent]:
+    """The history of one entity, oldest first."""
+    return list(
+        session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.seq)
+        ).scalars()
+    )

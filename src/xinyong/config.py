@@ -1,0 +1,93 @@
+"""Settings: one pydantic-settings object, read from ``XINYONG_*`` environment variables.
+
+Every field carries a description; ``xinyong settings docs`` renders them into
+``docs/settings.md``. Build one ``Settings`` and pass it in (``create_app(settings)``,
+CLI context); nothing reads the environment behind the caller's back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from xinyong.errors import ConfigurationError
+
+DEV_SECRET = "dev-only-secret-change-me"
+DEV_DATA_KEY = "dev-only-data-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XINYONG_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development",
+        description="Deployment environment. Outside `development` and `test`, default "
+        "secrets are refused at start-up.",
+    )
+    database_url: str = Field(
+        "sqlite:///var/xinyong.db",
+        description="SQLAlchemy URL of the database. SQLite (embedded default; the folder is "
+        "created on demand) or PostgreSQL 15 (`postgresql+psycopg://user@host/db`).",
+    )
+    secret_key: str = Field(
+        DEV_SECRET,
+        description="Secret for signing staff session tokens and for the HMAC of API keys. "
+        "At least 32 characters in production.",
+    )
+    data_key: str = Field(
+        DEV_DATA_KEY,
+        description="Secret from which the keys that encrypt personal data and that hash "
+        "identifiers for lookup are derived. Changing it makes stored personal data "
+        "unreadable; keep it in a secrets store. At least 32 characters in production.",
+    )
+    site_name: str = Field(
+        "信用示范市",
+        description="Name of the city or province shown on the website, e.g. 信用厦门.",
+    )
+    region_code: str = Field(
+        "350200",
+        description="GB/T 2260 division code of the platform's region (default 厦门市).",
+    )
+    catalog_extra: list[Path] = Field(
+        default_factory=list,
+        description="Extra catalog YAML files (local items or overrides of national items), "
+        'loaded after the national catalog. JSON list, e.g. `["/etc/xinyong/local.yaml"]`.',
+    )
+    rulesets_extra: list[Path] = Field(
+        default_factory=list,
+        description="Extra rule-set YAML files (local or sector rule sets), loaded after the "
+        "shipped ones.",
+    )
+    session_hours: int = Field(
+        8, ge=1, le=72, description="Lifetime of a staff login session, in hours."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment in ("development", "test"):
+            return self
+        for name, default in (("secret_key", DEV_SECRET), ("data_key", DEV_DATA_KEY)):
+            value = getattr(self, name)
+            if value == default or len(value) < 32:
+                raise ConfigurationError(
+                    f"配置项 XINYONG_{name.upper()} 在生产环境中不能使用默认值，且长度至少 32 个字符",
+                    f"setting XINYONG_{name.upper()} must not keep its default and must be at "
+                    f"least 32 characters outside development",
+                    field=f"XINYONG_{name.upper()}",
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()
