@@ -28,10 +28,10 @@ class MaskRule:
         head, tail = self.head, self.tail
         # Never reveal the whole value: short values keep less.
         while head + tail >= n and (head or tail):
-            if head >= tail and head:
-                head -= 1
-            elif tail:
+            if tail:  # give up the tail first: "张*" reads better than "*三"
                 tail -= 1
+            else:
+                head -= 1
         return value[:head] + "*" * (n - head - tail) + (value[n - tail :] if tail else "")
 
 
