@@ -14,6 +14,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,32 +56,35 @@ def create_schema(engine: Engine) -> None:
 
 def _create_pg_database(admin_url: str) -> tuple[str, str]:
     name = f"xinyong_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
-        conn.execute(text(
-            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-            "LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
-        ))
+        conn.execute(
+            text(
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
+            )
+        )
     admin.dispose()
     url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False), name
 
 
 def _drop_pg_database(admin_url: str, name: str) -> None:
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("db") / "xinyong-test.db"
-        yield f"sqlite:///{path}"
+@contextmanager
+def new_database(backend: str, tmp_dir: Path) -> Iterator[str]:
+    """A fresh, empty database of ``backend``; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_dir / f'xinyong-{uuid.uuid4().hex[:8]}.db'}"
         return
     admin_url = _postgres_admin_url()
     assert admin_url
@@ -89,6 +93,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
     finally:
         _drop_pg_database(admin_url, name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The shared test database of one backend (one per run, migrated once)."""
+    with new_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def fresh_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database per test module, for tests that commit (CLI, servers)."""
+    with new_database(request.param, tmp_path_factory.mktemp("fresh")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +123,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url,
-                    secret_key="test-secret-key-0123456789abcdef",
-                    data_key="test-data-key-0123456789abcdef")
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef",
+        data_key="test-data-key-0123456789abcdef",
+    )
 
 
 @pytest.fixture
@@ -111,8 +136,7 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test."""
     with engine.connect() as conn:
         outer = conn.begin()
-        sess = Session(bind=conn, join_transaction_mode="create_savepoint",
-                       expire_on_commit=False)
+        sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             yield sess
         finally:
@@ -123,6 +147,9 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def pure_settings() -> Settings:
     """Settings for tests that need keys but no database."""
-    return Settings(environment="test", database_url="sqlite:///:memory:",
-                    secret_key="test-secret-key-0123456789abcdef",
-                    data_key="test-data-key-0123456789abcdef")
+    return Settings(
+        environment="test",
+        database_url="sqlite:///:memory:",
+        secret_key="test-secret-key-0123456789abcdef",
+        data_key="test-data-key-0123456789abcdef",
+    )

@@ -75,7 +75,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if value == default or len(value) < 32:
                 raise ConfigurationError(
-                    f"配置项 XINYONG_{name.upper()} 在生产环境中不能使用默认值，且长度至少 32 个字符",
+                    f"配置项 XINYONG_{name.upper()} 在生产环境中不能使用默认值，"
+                    "且长度至少 32 个字符",
                     f"setting XINYONG_{name.upper()} must not keep its default and must be at "
                     f"least 32 characters outside development",
                     field=f"XINYONG_{name.upper()}",

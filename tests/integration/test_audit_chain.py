@@ -9,9 +9,15 @@ from xinyong.audit.service import events_for, record_event, verify_chain
 def _three_events(session: Session) -> list[AuditEvent]:
     actor = Actor(kind="account", name="li", roles=frozenset({"office_admin"}))
     return [
-        record_event(session, actor=actor, action="record.create", entity_type="record",
-                     entity_id=f"r{i}", after={"CF_NR_FK": "1.5", "n": i},
-                     legal_basis="发改办财金〔2019〕527号")
+        record_event(
+            session,
+            actor=actor,
+            action="record.create",
+            entity_type="record",
+            entity_id=f"r{i}",
+            after={"CF_NR_FK": "1.5", "n": i},
+            legal_basis="发改办财金〔2019〕527号",
+        )
         for i in range(3)
     ]
 
@@ -27,8 +33,9 @@ def test_audit_events_chain_and_verify(session: Session) -> None:
 
 def test_audit_verify_detects_an_edited_event(session: Session) -> None:
     _three_events(session)
-    session.execute(update(AuditEvent).where(AuditEvent.seq == 2)
-                    .values(after={"CF_NR_FK": "0.1", "n": 1}))
+    session.execute(
+        update(AuditEvent).where(AuditEvent.seq == 2).values(after={"CF_NR_FK": "0.1", "n": 1})
+    )
     session.expire_all()
     report = verify_chain(session)
     assert not report.intact

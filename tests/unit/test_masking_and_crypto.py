@@ -26,13 +26,16 @@ def test_vault_seals_and_hashes(pure_settings: Settings) -> None:
     assert "360426199101010071" not in token
     assert vault.unseal(token) == "360426199101010071"
     assert vault.lookup_hash("ric", "360426199101010071") == vault.lookup_hash(
-        "ric", "360426199101010071")
+        "ric", "360426199101010071"
+    )
     assert vault.seal("x") != vault.seal("x")  # random nonce
 
 
 def test_vault_with_another_key_refuses_clearly(pure_settings: Settings) -> None:
     token = DataVault.from_settings(pure_settings).seal("secret")
-    other = DataVault.from_settings(pure_settings.model_copy(update={"data_key": "another-key-0123456789abcdef0123"}))
+    other = DataVault.from_settings(
+        pure_settings.model_copy(update={"data_key": "another-key-0123456789abcdef0123"})
+    )
     with pytest.raises(ConfigurationError, match="XINYONG_DATA_KEY"):
         other.unseal(token)
 

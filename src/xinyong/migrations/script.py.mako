@@ -13,7 +13,10 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import xinyong.db
+from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+import xinyong.db  # noqa: F401
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

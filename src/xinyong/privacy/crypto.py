@@ -65,5 +65,6 @@ class DataVault:
         except InvalidTag as exc:
             raise ConfigurationError(
                 "无法解密个人信息：数据密钥与加密时不同",
-                "cannot decrypt personal data: XINYONG_DATA_KEY differs from the one used to seal it",
+                "cannot decrypt personal data: XINYONG_DATA_KEY differs from the one "
+                "used to seal it",
             ) from exc

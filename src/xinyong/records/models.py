@@ -1,1 +1,49 @@
-"""Tables of this feature."""
+"""Credit records: one administrative decision (or list entry) reported under a catalog item."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyong.db import Base, new_id, utcnow
+
+
+class CreditRecord(Base):
+    """A decision as last reported. Personal values live only in ``sealed`` (encrypted)
+    and ``masked`` (their public form); ``values`` holds everything else."""
+
+    __tablename__ = "credit_record"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    item_code: Mapped[str] = mapped_column(String(32))
+    catalog_version: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subject.id"), index=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(String(18))
+    doc_number: Mapped[str] = mapped_column(String(200))
+    decision_date: Mapped[dt.date] = mapped_column(Date)
+    severity: Mapped[str | None] = mapped_column(String(4))
+    sector: Mapped[str | None] = mapped_column(String(40))
+    values: Mapped[dict[str, Any]]
+    masked: Mapped[dict[str, Any]]
+    sealed: Mapped[dict[str, Any]]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | revoked
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Computed periods, with the rule set that decided them (RULES.md "Rule sets by date").
+    rule_set_id: Mapped[str | None] = mapped_column(String(40))
+    publication_start: Mapped[dt.date | None] = mapped_column(Date)
+    earliest_repair: Mapped[dt.date | None] = mapped_column(Date)
+    auto_withdraw: Mapped[dt.date | None] = mapped_column(Date)
+    repairable: Mapped[bool | None]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("item_code", "authority_code", "doc_number"),
+        Index("ix_credit_record_item_decided", "item_code", "decision_date"),
+    )

@@ -1,0 +1,151 @@
+"""Foundation benchmarks: identifier checks and audit-trail appends.
+
+- ``check_code`` (full USCC rules: charset, authority/category pairs, division,
+  embedded organisation code, check digit) against python-stdnum's
+  ``uscc.is_valid`` (format + check digit only) on the same codes.
+- Hash-chained audit appends (``record_event``) against a plain executemany INSERT
+  of the same rows into a scratch table, on SQLite and on PostgreSQL when reachable.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from stdnum.cn import uscc as stdnum_uscc
+
+from xinyong.actors import Actor
+from xinyong.audit.service import record_event
+from xinyong.codes.rules import check_code, org_code_check_char, uscc_check_char
+from xinyong.db import make_engine
+from xinyong.schema import upgrade
+
+ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _codes(n: int, rng: random.Random) -> list[str]:
+    out = []
+    for _ in range(n):
+        body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+        org = body + org_code_check_char(body)
+        first17 = "91" + rng.choice(["350203", "350206", "110105", "440305"]) + org
+        out.append(first17 + uscc_check_char(first17))
+    return out
+
+
+def _rate(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - start)
+
+
+def bench_codes(n: int = 50_000) -> None:
+    codes = _codes(n, random.Random(1))
+    ours = _rate(lambda: [check_code(c) for c in codes], n)
+    base = _rate(lambda: [stdnum_uscc.is_valid(c) for c in codes], n)
+    print(
+        f"| USCC check, full rules | {ours:,.0f} codes/s | stdnum is_valid {base:,.0f}/s "
+        f"| {ours / base:.2f}× |"
+    )
+
+
+def _audit_rates(engine: Engine, n: int) -> tuple[float, float]:
+    actor = Actor(kind="system", name="bench", roles=frozenset({"system"}))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS bench_plain "
+                "(seq INTEGER PRIMARY KEY, entity_id VARCHAR(80), body TEXT)"
+            )
+        )
+        conn.execute(text("DELETE FROM bench_plain"))
+    rows = [
+        {"seq": i, "entity_id": str(uuid.uuid4()), "body": '{"CF_NR_FK": "1.5"}'} for i in range(n)
+    ]
+
+    def plain() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO bench_plain VALUES (:seq, :entity_id, :body)"), rows)
+
+    def chained() -> None:
+        with Session(engine) as session, session.begin():
+            for r in rows:
+                record_event(
+                    session,
+                    actor=actor,
+                    action="bench.append",
+                    entity_type="bench",
+                    entity_id=r["entity_id"],
+                    after={"CF_NR_FK": "1.5"},
+                )
+
+    base = _rate(plain, n)
+    ours = _rate(chained, n)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_plain"))
+    return ours, base
+
+
+def bench_audit(n: int = 5_000) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        upgrade(engine)
+        ours, base = _audit_rates(engine, n)
+        engine.dispose()
+    print(
+        f"| Audit append, SQLite | {ours:,.0f} events/s | plain INSERT {base:,.0f} rows/s "
+        f"| {ours / base:.3f}× |"
+    )
+    pg = _pg_url()
+    if not pg:
+        print("| Audit append, PostgreSQL | skipped: no server on 127.0.0.1:5432 | | |")
+        return
+    from sqlalchemy import create_engine
+
+    name = f"xinyong_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
+            )
+        )
+    try:
+        engine = make_engine(pg.rsplit("/", 1)[0] + f"/{name}")
+        upgrade(engine)
+        ours, base = _audit_rates(engine, n)
+        engine.dispose()
+        print(
+            f"| Audit append, PostgreSQL | {ours:,.0f} events/s | plain INSERT "
+            f"{base:,.0f} rows/s | {ours / base:.3f}× |"
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("XINYONG_TEST_POSTGRES_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    except OSError:
+        return None
+
+
+def run() -> None:
+    print("| Benchmark | Xinyong | Baseline (same run) | Ratio |")
+    print("|---|---|---|---|")
+    bench_codes()
+    bench_audit()

@@ -1,0 +1,53 @@
+"""The platform's long-lived parts, built once per process from the settings.
+
+The CLI and the web app both hold one ``Runtime``: engine and session factory, the
+personal-data vault, the loaded catalog and rule sets.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong.catalog.loader import Catalog, load_catalog
+from xinyong.config import Settings
+from xinyong.db import check_postgres_trigram, engine_from_settings, import_models, session_factory
+from xinyong.privacy.crypto import DataVault
+from xinyong.rulesets.loader import RuleBook, load_rulesets
+
+log = logging.getLogger("xinyong")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        import_models()
+        return cls(settings=settings, engine=engine_from_settings(settings))
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @cached_property
+    def vault(self) -> DataVault:
+        return DataVault.from_settings(self.settings)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.catalog_extra)
+
+    @cached_property
+    def rulebook(self) -> RuleBook:
+        return load_rulesets(self.settings.rulesets_extra)
+
+    def check_database(self) -> None:
+        """Start-up checks that must fail loudly (e.g. a PostgreSQL locale that drops Chinese)."""
+        check_postgres_trigram(self.engine)

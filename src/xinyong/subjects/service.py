@@ -1,0 +1,291 @@
+"""Finding, creating and updating credit subjects; staff reads of personal identifiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.rules import require_role
+from xinyong.actors import Actor
+from xinyong.audit.service import record_event
+from xinyong.codes.rules import CodeCheck, check_code, normalize_code
+from xinyong.errors import NotFound, Problem, ValidationFailed
+from xinyong.privacy.crypto import DataVault
+from xinyong.privacy.masking import ID_NUMBER
+from xinyong.subjects.models import Subject, SubjectAlias
+from xinyong.subjects.rules import (
+    CATEGORY_TO_KIND,
+    SubjectKind,
+    clean_display_name,
+    kind_from_uscc,
+    normalize_name,
+)
+
+# Public attributes of a subject that registration data may set.
+_REGISTRATION_ATTRS = (
+    "name",
+    "district",
+    "industry",
+    "status",
+    "legal_rep",
+    "registered_capital",
+    "capital_currency",
+    "registered_on",
+    "address",
+    "business_scope",
+)
+
+
+@dataclass
+class SubjectFacts:
+    """What a report says about its subject; any identifier may be missing."""
+
+    name: str
+    category: str | None = None  # 行政相对人类别
+    uscc: str | None = None
+    regno: str | None = None
+    org_code: str | None = None
+    id_number: str | None = None
+    district: str | None = None
+    industry: str | None = None
+    status: str | None = None
+    legal_rep: str | None = None
+    registered_capital: Decimal | None = None
+    capital_currency: str | None = None
+    registered_on: dt.date | None = None
+    address: str | None = None
+    business_scope: str | None = None
+
+
+def snapshot(subject: Subject) -> dict[str, Any]:
+    """The audited state of a subject: public attributes only, never the sealed ID."""
+    return {
+        "kind": subject.kind,
+        "uscc": subject.uscc,
+        "regno": subject.regno,
+        "id_masked": subject.id_masked,
+        **{attr: getattr(subject, attr) for attr in _REGISTRATION_ATTRS},
+    }
+
+
+def find_by_code(session: Session, *, vault: DataVault, code: str) -> Subject | None:
+    """The subject identified by a USCC, registration number, organisation code or ID number."""
+    norm = normalize_code(code)
+    kind = check_code(norm).kind
+    if kind == "uscc":
+        return session.execute(select(Subject).where(Subject.uscc == norm)).scalar_one_or_none()
+    if kind in ("ric", "ric15"):
+        return session.execute(
+            select(Subject).where(Subject.id_hash == vault.lookup_hash("ric", norm))
+        ).scalar_one_or_none()
+    if kind == "regno":
+        return session.execute(select(Subject).where(Subject.regno == norm)).scalars().first()
+    if kind == "org_code":
+        return (
+            session.execute(select(Subject).where(or_(Subject.org_code == norm.replace("-", ""))))
+            .scalars()
+            .first()
+        )
+    return None
+
+
+def get_subject(session: Session, subject_id: uuid.UUID) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("未找到该信用主体", f"subject {subject_id} not found")
+    return subject
+
+
+def _checked(code: str | None, field: str, problems: list[Problem]) -> CodeCheck | None:
+    if not code:
+        return None
+    result = check_code(code)
+    for p in result.errors:
+        problems.append(Problem(field, p.reason, p.reason_en, "error"))
+    for p in result.warnings:
+        problems.append(Problem(field, p.reason, p.reason_en, "warning"))
+    return result
+
+
+def _kind_for(facts: SubjectFacts, uscc: str | None) -> SubjectKind:
+    if facts.category in CATEGORY_TO_KIND:
+        by_category = CATEGORY_TO_KIND[facts.category]
+        if by_category is not SubjectKind.legal_person or not uscc:
+            return by_category
+    if uscc:
+        return kind_from_uscc(uscc)
+    if facts.id_number:
+        return SubjectKind.natural_person
+    return SubjectKind.legal_person
+
+
+def ensure_subject(
+    session: Session,
+    *,
+    actor: Actor,
+    vault: DataVault,
+    facts: SubjectFacts,
+    registration: bool = False,
+    skip_code_check: bool = False,
+) -> tuple[Subject, list[Problem]]:
+    """The subject these facts describe, created if new; warnings are returned.
+
+    Registration data (``registration=True``) is authoritative for the name and the
+    registered attributes; other reports only fill gaps and record new names as
+    aliases. Codes that fail their checks raise ``ValidationFailed``, unless the
+    caller has already checked them (``skip_code_check``, e.g. with the legacy
+    exception register).
+    """
+    problems: list[Problem] = []
+    uscc = normalize_code(facts.uscc) if facts.uscc else None
+    id_number = normalize_code(facts.id_number) if facts.id_number else None
+    regno = normalize_code(facts.regno) if facts.regno else None
+    if not skip_code_check:
+        _checked(uscc, "uscc", problems)
+        _checked(id_number, "id_number", problems)
+        _checked(regno, "regno", problems)
+    if any(p.level == "error" for p in problems):
+        raise ValidationFailed.from_problems(problems)
+    name = clean_display_name(facts.name or "")
+    if not name:
+        raise ValidationFailed.from_problems(
+            [Problem("name", "主体名称不能为空", "subject name is empty")]
+        )
+    if not (uscc or id_number or regno or facts.org_code):
+        raise ValidationFailed.from_problems(
+            [
+                Problem(
+                    "uscc",
+                    "缺少主体代码：须提供统一社会信用代码、注册号或身份证件号码",
+                    "no subject identifier: USCC, registration number or ID number needed",
+                )
+            ]
+        )
+
+    subject: Subject | None = None
+    if uscc:
+        subject = session.execute(select(Subject).where(Subject.uscc == uscc)).scalar_one_or_none()
+    id_hash = vault.lookup_hash("ric", id_number) if id_number else None
+    if subject is None and id_hash:
+        subject = session.execute(
+            select(Subject).where(Subject.id_hash == id_hash)
+        ).scalar_one_or_none()
+    if subject is None and regno:
+        subject = session.execute(select(Subject).where(Subject.regno == regno)).scalars().first()
+
+    kind = _kind_for(facts, uscc)
+    new_attrs: dict[str, Any] = {
+        f.name: getattr(facts, f.name)
+        for f in fields(facts)
+        if f.name in _REGISTRATION_ATTRS and getattr(facts, f.name) not in (None, "")
+    }
+    new_attrs["name"] = name
+    if kind is SubjectKind.natural_person:
+        # No addresses of persons are kept (RULES.md §11).
+        new_attrs.pop("address", None)
+    if "district" not in new_attrs and uscc and uscc[2:8].isdigit():
+        new_attrs["district"] = uscc[2:8]
+
+    if subject is None:
+        subject = Subject(kind=kind.value, uscc=uscc, regno=regno, name_norm=normalize_name(name))
+        if facts.org_code:
+            subject.org_code = normalize_code(facts.org_code).replace("-", "")
+        elif uscc:
+            subject.org_code = uscc[8:17]
+        if id_number:
+            subject.id_hash = id_hash
+            subject.id_sealed = vault.seal(id_number)
+            subject.id_masked = ID_NUMBER.apply(id_number)
+        for attr, value in new_attrs.items():
+            setattr(subject, attr, value)
+        session.add(subject)
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="subject.create",
+            entity_type="subject",
+            entity_id=subject.id,
+            after=snapshot(subject),
+        )
+        return subject, problems
+
+    before = snapshot(subject)
+    changed = False
+    if uscc and not subject.uscc:
+        subject.uscc, changed = uscc, True
+    if regno and not subject.regno:
+        subject.regno, changed = regno, True
+    for attr, value in new_attrs.items():
+        current = getattr(subject, attr)
+        if attr == "name":
+            if normalize_name(value) != subject.name_norm:
+                if registration:
+                    _add_alias(session, subject, subject.name)
+                    subject.name, subject.name_norm, changed = value, normalize_name(value), True
+                else:
+                    _add_alias(session, subject, value)
+            continue
+        if current != value and (registration or current in (None, "")):
+            setattr(subject, attr, value)
+            changed = True
+    if changed:
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="subject.update",
+            entity_type="subject",
+            entity_id=subject.id,
+            before=before,
+            after=snapshot(subject),
+        )
+    return subject, problems
+
+
+def _add_alias(session: Session, subject: Subject, name: str) -> None:
+    norm = normalize_name(name)
+    exists = session.execute(
+        select(SubjectAlias.id).where(
+            SubjectAlias.subject_id == subject.id, SubjectAlias.name_norm == norm
+        )
+    ).first()
+    if not exists:
+        session.add(SubjectAlias(subject_id=subject.id, name=name, name_norm=norm))
+
+
+def reveal_id_number(
+    session: Session, *, actor: Actor, vault: DataVault, subject_id: uuid.UUID, purpose: str
+) -> str:
+    """A natural person's ID number in clear, for staff with a stated purpose; audited."""
+    require_role(actor, "office_admin", "office_staff", "auditor")
+    if not purpose.strip():
+        raise ValidationFailed.from_problems(
+            [
+                Problem(
+                    "purpose",
+                    "查看个人信息须说明用途",
+                    "a purpose is required to read personal data",
+                )
+            ]
+        )
+    subject = get_subject(session, subject_id)
+    if not subject.id_sealed:
+        raise NotFound("该主体没有登记身份证件号码", "subject has no sealed ID number")
+    value = vault.unseal(subject.id_sealed)
+    record_event(
+        session,
+        actor=actor,
+        action="personal_data.read",
+        entity_type="subject",
+        entity_id=subject.id,
+        after={"field": "id_number"},
+        reason=purpose,
+    )
+    return value

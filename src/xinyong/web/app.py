@@ -1,0 +1,59 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from xinyong import __version__
+from xinyong.config import Settings, get_settings
+from xinyong.runtime import Runtime
+from xinyong.web import errors
+from xinyong.web.api import reference, staff
+from xinyong.web.deps import RuntimeDep
+from xinyong.web.pages import public as public_pages
+from xinyong.web.pages import staff as staff_pages
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; checks the database at start-up and fails with a clear message."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+    logging.getLogger("xinyong").setLevel(settings.log_level)
+    rt = runtime or Runtime.from_settings(settings)
+    rt.check_database()
+    # Load data files now, so a malformed catalog or rule set stops start-up.
+    _ = rt.catalog, rt.rulebook
+
+    app = FastAPI(
+        title=f"{settings.site_name} 公共信用信息平台 API",
+        version=__version__,
+        description="Xinyong public credit information platform. 中文为准。",
+    )
+    app.state.settings = settings
+    app.state.runtime = rt
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["运维 operations"], summary="健康检查")
+    def healthz(rt: RuntimeDep) -> dict[str, Any]:
+        with rt.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": rt.engine.dialect.name,
+            "catalog": rt.catalog.version,
+        }
+
+    app.include_router(reference.router)
+    app.include_router(staff.router)
+    app.include_router(public_pages.router)
+    app.include_router(staff_pages.router)
+    return app

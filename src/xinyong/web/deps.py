@@ -1,0 +1,75 @@
+"""FastAPI dependencies: the unit of work per request, the runtime, the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.service import actor_from_session_token, authenticate_api_key
+from xinyong.actors import Actor
+from xinyong.errors import Unauthenticated
+from xinyong.runtime import Runtime
+
+SESSION_COOKIE = "xy_session"
+
+
+def get_runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(rt: RuntimeDep) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    session = rt.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="Staff session token (POST /api/v1/auth/token)")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Department system API key")
+
+
+def optional_actor(
+    request: Request,
+    session: SessionDep,
+    rt: RuntimeDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Actor | None:
+    if api_key:
+        return authenticate_api_key(session, settings=rt.settings, key=api_key)
+    if bearer:
+        return actor_from_session_token(session, settings=rt.settings, token=bearer.credentials)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        # An expired browser session makes the visitor anonymous, not an error page.
+        try:
+            return actor_from_session_token(session, settings=rt.settings, token=cookie)
+        except Unauthenticated:
+            return None
+    return None
+
+
+def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise Unauthenticated("请先登录或提供接口密钥", "authentication required")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
