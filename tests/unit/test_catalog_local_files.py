@@ -86,8 +86,14 @@ def test_local_item_is_added_after_the_national_ones(tmp_path: Path) -> None:
     assert catalog.sha256 != national.sha256
     checked = validate_values(
         item,
-        {"单位名称": "厦门某某有限公司", "GJJ_SHXYM": "91110000600037341L", "GJJ_WSH": "厦公积〔2024〕1号",
-         "GJJ_RDRQ": "2024/05/06", "GJJ_JGDM": "121200004013590816", "欠缴金额": "3.2"},
+        {
+            "单位名称": "厦门某某有限公司",
+            "GJJ_SHXYM": "91110000600037341L",
+            "GJJ_WSH": "厦公积〔2024〕1号",
+            "GJJ_RDRQ": "2024/05/06",
+            "GJJ_JGDM": "121200004013590816",
+            "欠缴金额": "3.2",
+        },
         today=dt.date(2024, 6, 1),
     )
     assert checked.ok, checked.problems

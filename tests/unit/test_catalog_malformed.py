@@ -60,7 +60,10 @@ def test_missing_and_unknown_keys(tmp_path: Path) -> None:
 
 
 def test_required_when_naming_an_unknown_field(tmp_path: Path) -> None:
-    extra = "      - {code: A_JE, name: 金额, type: decimal, required_when: {field: A_LB, equals: 罚款}}\n"
+    extra = (
+        "      - {code: A_JE, name: 金额, type: decimal, "
+        "required_when: {field: A_LB, equals: 罚款}}\n"
+    )
     error = _load(tmp_path, ITEM_HEAD + GOOD_FIELDS + extra)
     assert "fields[4].required_when.field" in error.message
     assert "A_LB" in error.message
@@ -77,16 +80,23 @@ def test_condition_value_must_be_an_enum_value(tmp_path: Path) -> None:
 
 
 def test_duplicate_field_codes_and_shared_aliases(tmp_path: Path) -> None:
-    error = _load(tmp_path, ITEM_HEAD + GOOD_FIELDS + "      - {code: A_MC, name: 别名, type: string}\n")
+    error = _load(
+        tmp_path, ITEM_HEAD + GOOD_FIELDS + "      - {code: A_MC, name: 别名, type: string}\n"
+    )
     assert "fields[4].code" in error.message and "重复" in error.message
     error = _load(
-        tmp_path, ITEM_HEAD + GOOD_FIELDS + "      - {code: A_BM, name: 别称, aliases: [文书号], type: string}\n"
+        tmp_path,
+        ITEM_HEAD
+        + GOOD_FIELDS
+        + "      - {code: A_BM, name: 别称, aliases: [文书号], type: string}\n",
     )
     assert "fields[4].aliases[0]" in error.message and "文书号" in error.message
 
 
 def test_enum_without_values(tmp_path: Path) -> None:
-    error = _load(tmp_path, ITEM_HEAD + GOOD_FIELDS + "      - {code: A_LB, name: 类别, type: enum}\n")
+    error = _load(
+        tmp_path, ITEM_HEAD + GOOD_FIELDS + "      - {code: A_LB, name: 类别, type: enum}\n"
+    )
     assert "fields[4]" in error.message and "enum" in error.message
 
 

@@ -77,8 +77,20 @@ XK_NAMES = {
 
 # RULES.md §3: the Django implementation's mandatory list, as codes.
 CF_MANDATORY = {
-    "CF_XDR_MC", "CF_XDR_LB", "CF_WSH", "CF_WFXW", "CF_SY", "CF_YJ", "CF_CFLB", "CF_NR",
-    "CF_JDRQ", "CF_YXQ", "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM",
+    "CF_XDR_MC",
+    "CF_XDR_LB",
+    "CF_WSH",
+    "CF_WFXW",
+    "CF_SY",
+    "CF_YJ",
+    "CF_CFLB",
+    "CF_NR",
+    "CF_JDRQ",
+    "CF_YXQ",
+    "CF_CFJG",
+    "CF_CFJGDM",
+    "CF_SJLY",
+    "CF_SJLYDM",
 }
 
 
@@ -137,8 +149,19 @@ def test_enumerations_follow_rules(catalog: Catalog) -> None:
     kinds = cf.field("CF_CFLB")
     assert kinds.multi
     assert kinds.enum_values == (
-        "警告", "通报批评", "罚款", "没收违法所得", "没收非法财物", "暂扣许可证件", "降低资质等级",
-        "吊销许可证件", "限制开展生产经营活动", "责令停产停业", "责令关闭", "限制从业", "行政拘留",
+        "警告",
+        "通报批评",
+        "罚款",
+        "没收违法所得",
+        "没收非法财物",
+        "暂扣许可证件",
+        "降低资质等级",
+        "吊销许可证件",
+        "限制开展生产经营活动",
+        "责令停产停业",
+        "责令关闭",
+        "限制从业",
+        "行政拘留",
         "其他",
     )
 
@@ -155,7 +178,12 @@ def test_amounts_are_conditional_and_in_wan_yuan(catalog: Catalog) -> None:
     group = cf.required_any_of[0]
     assert group.when == Condition(field="CF_XDR_LB", equals="法人及非法人组织")
     assert set(group.fields) == {
-        "CF_XDR_SHXYM", "CF_XDR_GSZC", "CF_XDR_ZZJG", "CF_XDR_SWDJ", "CF_XDR_SYDW", "CF_XDR_SHZZ"
+        "CF_XDR_SHXYM",
+        "CF_XDR_GSZC",
+        "CF_XDR_ZZJG",
+        "CF_XDR_SWDJ",
+        "CF_XDR_SYDW",
+        "CF_XDR_SHZZ",
     }
 
 

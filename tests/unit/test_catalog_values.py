@@ -60,7 +60,7 @@ def test_complete_penalty_is_ok_and_normalised() -> None:
 def test_mandatory_fields_are_named_in_chinese() -> None:
     errors = errors_for(CF, penalty(CF_WSH=None, CF_YJ="  "))
     assert errors["CF_WSH"] == "「行政处罚决定书文号」为必填项"
-    assert "「处罚依据」为必填项" == errors["CF_YJ"]
+    assert errors["CF_YJ"] == "「处罚依据」为必填项"
 
 
 def test_fine_amount_required_when_penalty_includes_fine() -> None:
@@ -74,9 +74,12 @@ def test_fine_amount_required_when_penalty_includes_fine() -> None:
 def test_confiscation_and_revocation_need_their_details() -> None:
     errors = errors_for(CF, penalty(CF_CFLB="罚款;没收违法所得;吊销许可证件"))
     assert set(errors) == {"CF_NR_WFFF", "CF_NR_ZKDX"}
-    assert errors_for(
-        CF, penalty(CF_CFLB="暂扣许可证件", CF_NR_FK=None, CF_NR_ZKDX="食品经营许可证 JY123")
-    ) == {}
+    assert (
+        errors_for(
+            CF, penalty(CF_CFLB="暂扣许可证件", CF_NR_FK=None, CF_NR_ZKDX="食品经营许可证 JY123")
+        )
+        == {}
+    )
 
 
 def test_organisation_needs_at_least_one_subject_code() -> None:
@@ -84,9 +87,12 @@ def test_organisation_needs_at_least_one_subject_code() -> None:
     assert set(errors) == {"CF_XDR_SHXYM"}
     assert "至少须填写一项" in errors["CF_XDR_SHXYM"]
     assert errors_for(CF, penalty(CF_XDR_SHXYM=None, CF_XDR_GSZC="350200100012345")) == {}
-    assert errors_for(
-        CF, penalty(CF_XDR_LB="个体工商户", CF_XDR_SHXYM=None, CF_XDR_MC="思明区某某小吃店")
-    ) == {}
+    assert (
+        errors_for(
+            CF, penalty(CF_XDR_LB="个体工商户", CF_XDR_SHXYM=None, CF_XDR_MC="思明区某某小吃店")
+        )
+        == {}
+    )
 
 
 def test_natural_person_needs_id_type_and_number() -> None:
@@ -96,9 +102,18 @@ def test_natural_person_needs_id_type_and_number() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2024-03-05", "2024/03/05", "2024/3/5", "20240305", "2024年3月5日", "2024.03.05",
-     "２０２４－０３－０５", "2024-03-05 00:00:00", dt.date(2024, 3, 5),
-     dt.datetime(2024, 3, 5, 9, 30)],
+    [
+        "2024-03-05",
+        "2024/03/05",
+        "2024/3/5",
+        "20240305",
+        "2024年3月5日",
+        "2024.03.05",
+        "２０２４－０３－０５",
+        "2024-03-05 00:00:00",
+        dt.date(2024, 3, 5),
+        dt.datetime(2024, 3, 5, 9, 30),
+    ],
 )
 def test_date_formats(text: Any) -> None:
     checked = validate_values(CF, penalty(CF_JDRQ=text), today=TODAY)
@@ -131,7 +146,12 @@ def test_end_date_before_start_date() -> None:
 
 
 def test_multi_enum_splits_on_chinese_and_ascii_separators() -> None:
-    for text in ("罚款、没收违法所得", "罚款;没收违法所得", "罚款，没收违法所得", "罚款, 没收违法所得"):
+    for text in (
+        "罚款、没收违法所得",
+        "罚款;没收违法所得",
+        "罚款，没收违法所得",
+        "罚款, 没收违法所得",
+    ):
         checked = validate_values(CF, penalty(CF_CFLB=text, CF_NR_WFFF="0.3"), today=TODAY)
         assert checked.ok, checked.problems
         assert checked.values["CF_CFLB"] == ["罚款", "没收违法所得"]
@@ -149,18 +169,35 @@ def test_invalid_enum_value_lists_the_allowed_ones() -> None:
 
 
 def test_enum_aliases_and_labels_store_the_value() -> None:
-    checked = validate_values(CF, penalty(CF_XDR_LB="法人和非法人组织", CF_CFLB="吊销营业执照",
-                                          CF_NR_FK=None, CF_NR_ZKDX="营业执照"), today=TODAY)
+    checked = validate_values(
+        CF,
+        penalty(
+            CF_XDR_LB="法人和非法人组织",
+            CF_CFLB="吊销营业执照",
+            CF_NR_FK=None,
+            CF_NR_ZKDX="营业执照",
+        ),
+        today=TODAY,
+    )
     assert checked.ok, checked.problems
     assert checked.values["CF_XDR_LB"] == "法人及非法人组织"
     assert checked.values["CF_CFLB"] == ["吊销许可证件"]
     licence = {
-        "XK_XDR_MC": "厦门某某餐饮有限公司", "XK_XDR_LB": "法人及非法人组织",
-        "XK_XDR_SHXYM": "91110000600037341L", "XK_XKWS": "食品经营许可决定书",
-        "XK_WSH": "厦食许〔2024〕8号", "XK_XKLB": "普通", "XK_NR": "食品经营",
-        "XK_JDRQ": "2024/01/10", "XK_YXQZ": "2024/01/10", "XK_YXQZI": "2099/12/31",
-        "XK_XKJG": "厦门市市场监督管理局", "XK_XKJGDM": "121200004013590816", "XK_ZT": "有效",
-        "XK_LYDW": "厦门市市场监督管理局", "XK_LYDWDM": "121200004013590816",
+        "XK_XDR_MC": "厦门某某餐饮有限公司",
+        "XK_XDR_LB": "法人及非法人组织",
+        "XK_XDR_SHXYM": "91110000600037341L",
+        "XK_XKWS": "食品经营许可决定书",
+        "XK_WSH": "厦食许〔2024〕8号",
+        "XK_XKLB": "普通",
+        "XK_NR": "食品经营",
+        "XK_JDRQ": "2024/01/10",
+        "XK_YXQZ": "2024/01/10",
+        "XK_YXQZI": "2099/12/31",
+        "XK_XKJG": "厦门市市场监督管理局",
+        "XK_XKJGDM": "121200004013590816",
+        "XK_ZT": "有效",
+        "XK_LYDW": "厦门市市场监督管理局",
+        "XK_LYDWDM": "121200004013590816",
     }
     checked = validate_values(XK, licence, today=TODAY)
     assert checked.ok, checked.problems
@@ -177,8 +214,11 @@ def test_max_length() -> None:
 def test_full_width_digits_and_spaces_are_normalised() -> None:
     checked = validate_values(
         CF,
-        penalty(CF_NR_FK="１.５万元", CF_XDR_SHXYM="９１１１００００６０００３７３４１ｌ",
-                CF_XDR_MC="厦门某某\u3000贸易有限公司（分公司） "),
+        penalty(
+            CF_NR_FK="１.５万元",
+            CF_XDR_SHXYM="９１１１００００６０００３７３４１ｌ",
+            CF_XDR_MC="厦门某某\u3000贸易有限公司（分公司） ",
+        ),
         today=TODAY,
     )
     assert checked.ok, checked.problems
@@ -195,8 +235,13 @@ def test_amount_must_be_a_non_negative_number() -> None:
 def test_identifier_shape_is_checked_here() -> None:
     errors = errors_for(CF, penalty(CF_XDR_SHXYM="9111000060003734"))
     assert "格式不符" in errors["CF_XDR_SHXYM"]
-    person = penalty(CF_XDR_LB="自然人", CF_XDR_MC="张三", CF_XDR_SHXYM=None,
-                     CF_XDR_ZJLX="身份证", CF_XDR_ZJHM="3604261991")
+    person = penalty(
+        CF_XDR_LB="自然人",
+        CF_XDR_MC="张三",
+        CF_XDR_SHXYM=None,
+        CF_XDR_ZJLX="身份证",
+        CF_XDR_ZJHM="3604261991",
+    )
     assert "居民身份证" in errors_for(CF, person)["CF_XDR_ZJHM"]
     passport = {**person, "CF_XDR_ZJLX": "护照", "CF_XDR_ZJHM": "E12345678"}
     assert errors_for(CF, passport) == {}
@@ -211,8 +256,9 @@ def test_code_checker_hook_runs_on_identifier_fields() -> None:
             return [Problem("code", "校验位错误，应为 L", "bad check digit")], []
         return [], [Problem("code", "试点期代码", "pilot code", "warning")]
 
-    checked = validate_values(CF, penalty(CF_XDR_SHXYM="91110000600037341N"), today=TODAY,
-                              code_checker=checker)
+    checked = validate_values(
+        CF, penalty(CF_XDR_SHXYM="91110000600037341N"), today=TODAY, code_checker=checker
+    )
     errors = {p.field: p.reason for p in checked.errors}
     assert errors["CF_XDR_SHXYM"] == "「统一社会信用代码」校验位错误，应为 L"
     assert "CF_XDR_SHXYM" not in checked.values
@@ -228,11 +274,17 @@ def test_code_checker_by_scheme_skips_passports() -> None:
         def check(code: str) -> tuple[list[Problem], list[Problem]]:
             calls.append((kind, code))
             return [], []
+
         return check
 
     checkers = {"uscc": make("uscc"), "ric": make("ric")}
-    person = penalty(CF_XDR_LB="自然人", CF_XDR_MC="张三", CF_XDR_SHXYM=None,
-                     CF_XDR_ZJLX="身份证", CF_XDR_ZJHM="360426199101010071")
+    person = penalty(
+        CF_XDR_LB="自然人",
+        CF_XDR_MC="张三",
+        CF_XDR_SHXYM=None,
+        CF_XDR_ZJLX="身份证",
+        CF_XDR_ZJHM="360426199101010071",
+    )
     assert validate_values(CF, person, today=TODAY, code_checker=checkers).ok
     assert ("ric", "360426199101010071") in calls
     calls.clear()

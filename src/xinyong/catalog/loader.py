@@ -203,8 +203,18 @@ class _Where:
 
 
 _TYPE_MISMATCH = frozenset(
-    {"bool_type", "bool_parsing", "model_type", "model_attributes_type", "dict_type",
-     "string_type", "int_type", "int_parsing", "list_type", "tuple_type"}
+    {
+        "bool_type",
+        "bool_parsing",
+        "model_type",
+        "model_attributes_type",
+        "dict_type",
+        "string_type",
+        "int_type",
+        "int_parsing",
+        "list_type",
+        "tuple_type",
+    }
 )
 
 

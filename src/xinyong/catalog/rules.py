@@ -67,8 +67,15 @@ DATE_FORMATS_HINT = "2024-03-05、2024/03/05、20240305、2024年3月5日 或 �
 # --- text normalisation ------------------------------------------------------------------
 
 
+# Invisible format characters (Unicode category Cf) that spreadsheets and web forms leave
+# behind: soft hyphen, zero-width (non-)joiners and spaces, direction marks, BOM.
+_FORMAT_CHARS = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+
+
 def _without_format_chars(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _FORMAT_CHARS.sub("", text)
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
@@ -99,7 +106,7 @@ def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not clean_text(value)
+        return not _without_format_chars(value).strip()
     if isinstance(value, list | tuple):
         return all(is_blank(v) for v in value)
     return False
@@ -429,8 +436,10 @@ def validate_values(
         if problem is not None:
             problems.append(problem)
             invalid.add(spec.code)
-        elif normalised is not None:
+        elif normalised is not None and normalised not in ("", []):
             values[spec.code] = normalised
+        elif spec.default is not None:
+            values[spec.code] = normalise_value(spec, spec.default)[0]
 
     for spec in item.fields:
         if spec.type not in ("code", "id_number") or spec.code not in values:
@@ -455,11 +464,13 @@ def validate_values(
             continue
         errors, warnings = checker(text)
         for p in errors:
-            problems.append(replace(p, field=spec.code, reason=f"{spec.label()}{p.reason}",
-                                    level="error"))
+            problems.append(
+                replace(p, field=spec.code, reason=f"{spec.label()}{p.reason}", level="error")
+            )
         for p in warnings:
-            problems.append(replace(p, field=spec.code, reason=f"{spec.label()}{p.reason}",
-                                    level="warning"))
+            problems.append(
+                replace(p, field=spec.code, reason=f"{spec.label()}{p.reason}", level="warning")
+            )
         if errors:
             invalid.add(spec.code)
             del values[spec.code]

@@ -191,6 +191,8 @@ class FieldSpec(_Model):
     local: bool = False
     description: str | None = None
 
+    _enum_table: dict[str, str] = PrivateAttr(default_factory=dict)
+
     @field_validator("enum", mode="before")
     @classmethod
     def _enum_entries(cls, value: Any) -> Any:
@@ -206,7 +208,8 @@ class FieldSpec(_Model):
     def _personal_shape(cls, value: Any) -> Any:
         if not isinstance(value, bool | dict | Condition):
             raise _rule_error(
-                f"取值无效：应为 true、false 或条件（如 {{field: …, equals: …}}），实际为 {value!r}",
+                "取值无效：应为 true、false 或条件（如 {field: …, equals: …}），"
+                f"实际为 {value!r}",
                 f"expected true, false or a condition, got {value!r}",
             )
         return value
@@ -280,14 +283,17 @@ class FieldSpec(_Model):
     def enum_values(self) -> tuple[str, ...]:
         return tuple(option.value for option in self.enum or ())
 
-    def enum_lookup(self) -> dict[str, str]:
-        """Normalised value, label or alias → stored value."""
+    def model_post_init(self, context: Any, /) -> None:
         table: dict[str, str] = {}
         for option in self.enum or ():
             for token in (option.value, option.label, *option.aliases):
                 if token is not None:
                     table[normalise_token(token)] = option.value
-        return table
+        self._enum_table = table
+
+    def enum_lookup(self) -> dict[str, str]:
+        """Normalised value, label or alias → stored value."""
+        return self._enum_table
 
     def mask_rule(self) -> MaskRule:
         """The public form of this field's personal values (hidden when no rule is set)."""
@@ -385,6 +391,9 @@ class CatalogItem(_Model):
     def resolve_column(self, header: str) -> FieldSpec | None:
         """The field a column header names: its code (any case), name or an alias, after
         normalising whitespace and full-width characters; ``None`` if none matches."""
+        exact = self._by_code.get(header.upper())
+        if exact is not None:
+            return exact
         return self._by_header.get(normalise_header(header))
 
 

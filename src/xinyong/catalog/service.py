@@ -65,9 +65,7 @@ def sync_catalog(session: Session, *, actor: Actor, catalog: Catalog) -> Catalog
         row.loaded_at = loaded_at
         row.loaded_by = actor.label
     session.flush()
-    before = (
-        {"version": current.version, "sha256": current.sha256} if current is not None else None
-    )
+    before = {"version": current.version, "sha256": current.sha256} if current is not None else None
     record_event(
         session,
         actor=actor,

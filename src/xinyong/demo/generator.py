@@ -381,6 +381,7 @@ class _Gen:
             {
                 "主体名称": firm["name"],
                 "统一社会信用代码": firm["uscc"],
+                "失信主体类别": "个体工商户" if firm["prefix"] == "92" else "法人及非法人组织",
                 "名单名称": "严重违法失信名单（市场监督管理）",
                 "认定文书号": self.doc("列严", day),
                 "列入日期": day,
@@ -407,34 +408,31 @@ def generate(rt: Runtime, *, subjects: int, seed: int, actor: Actor) -> dict[str
         exists = session.execute(
             select(Organisation.id).where(Organisation.uscc == office_uscc)
         ).first()
-        if exists:
-            return {
-                "demo": "already present",
-                "password": DEMO_PASSWORD,
-                "users": ["admin", "auditor", "scjg"],
-            }
+        cal = load_calendar(session)
+    if exists:
+        return {
+            "demo": "already present",
+            "password": DEMO_PASSWORD,
+            "users": ["admin", "auditor", "scjg"],
+        }
+    gen = _Gen(rt, rng, cal, dt.date.today(), [])
+    # One transaction: a failed run leaves nothing behind and can simply be rerun.
+    with transaction(rt.sessions) as session, Progress(transient=True) as progress:
         office, depts = _departments(session, actor)
         accounts = _accounts(session, actor, rt, office, depts)
-        cal = load_calendar(session)
-    gen = _Gen(rt, rng, cal, dt.date.today(), depts)
-    batch = 200
-    with Progress(transient=True) as progress:
+        gen.depts = {d.sector: d for d in depts}
         task = progress.add_task("生成演示数据", total=subjects)
-        done = 0
-        while done < subjects:
-            with transaction(rt.sessions) as session:
-                for _ in range(min(batch, subjects - done)):
-                    i = done
-                    done += 1
-                    if rng.random() < 0.1:
-                        gen.penalty(session, gen.person())
-                        continue
-                    firm = gen.firm(session, i)
-                    for _ in range(rng.choice([0, 1, 1, 2])):
-                        gen.licence(session, firm)
-                    if rng.random() < 0.18:
-                        severity, day = gen.penalty(session, firm)
-                        if severity == "严重" and rng.random() < 0.4:
-                            gen.serious_list(session, firm, day)
-            progress.update(task, completed=done)
+        for i in range(subjects):
+            if rng.random() < 0.1:
+                gen.penalty(session, gen.person())
+            else:
+                firm = gen.firm(session, i)
+                for _ in range(rng.choice([0, 1, 1, 2])):
+                    gen.licence(session, firm)
+                if rng.random() < 0.18:
+                    severity, day = gen.penalty(session, firm)
+                    if severity == "严重" and rng.random() < 0.4:
+                        gen.serious_list(session, firm, day)
+            if i % 50 == 0:
+                progress.update(task, completed=i + 1)
     return {"demo": "generated", "subjects": subjects, "records": gen.counts, **accounts}
