@@ -12,7 +12,6 @@ from tests.functional.conftest import Cli
 from xinyong.db import make_engine
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def initialised(cli: Cli) -> None:
     run = cli("init")
@@ -29,11 +28,21 @@ def test_init_is_idempotent(cli: Cli) -> None:
 
 
 def test_code_check_prints_one_json_object_per_code(cli: Cli) -> None:
-    run = cli("code", "check", "91110000600037341L", "A1110000600037341L", "360426199101010071",
-              "91110000600037341N")
+    run = cli(
+        "code",
+        "check",
+        "91110000600037341L",
+        "A1110000600037341L",
+        "360426199101010071",
+        "91110000600037341N",
+    )
     rows = run.json_lines()
-    assert [r["code"] for r in rows] == ["91110000600037341L", "A1110000600037341L",
-                                         "360426199101010071", "91110000600037341N"]
+    assert [r["code"] for r in rows] == [
+        "91110000600037341L",
+        "A1110000600037341L",
+        "360426199101010071",
+        "91110000600037341N",
+    ]
     assert all(set(r) >= {"code", "kind", "valid", "warnings", "errors"} for r in rows)
     assert [r["valid"] for r in rows] == [True, False, True, False]
     assert rows[2]["kind"] == "ric"
@@ -58,8 +67,15 @@ def test_legacy_pilot_code_accepted_with_warning_once_registered(cli: Cli) -> No
     before = cli("code", "check", "91350211M0000XUF46").json()
     assert before["valid"] is False
     assert any("R" in e for e in before["errors"])
-    reg = cli("code", "except", "91350211M0000XUF46", "--name", "厦门云上晴空航空科技有限公司",
-              "--reason", "厦门市市场监管局确认系试点期间合法赋码")
+    reg = cli(
+        "code",
+        "except",
+        "91350211M0000XUF46",
+        "--name",
+        "厦门云上晴空航空科技有限公司",
+        "--reason",
+        "厦门市市场监管局确认系试点期间合法赋码",
+    )
     assert reg.exit_code == 0, reg.stderr
     after = cli("code", "check", "91350211M0000XUF46")
     assert after.exit_code == 0
@@ -78,9 +94,22 @@ def test_calendar_deadline_into_uncovered_year_is_provisional(cli: Cli) -> None:
 
 
 def test_calendar_office_enters_a_new_year(cli: Cli) -> None:
-    assert cli("calendar", "set", "2027-01-01", "--holiday", "--name", "元旦",
-               "--notice", "国办发明电〔2026〕X号").exit_code == 0
-    assert cli("calendar", "declare-year", "2027", "--notice", "国办发明电〔2026〕X号").exit_code == 0
+    assert (
+        cli(
+            "calendar",
+            "set",
+            "2027-01-01",
+            "--holiday",
+            "--name",
+            "元旦",
+            "--notice",
+            "国办发明电〔2026〕X号",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli("calendar", "declare-year", "2027", "--notice", "国办发明电〔2026〕X号").exit_code == 0
+    )
     row = cli("calendar", "add-workdays", "2026-12-30", "2").json()
     assert row == row | {"date": "2027-01-04", "provisional": False}
 
@@ -105,8 +134,9 @@ def test_calendar_office_enters_a_new_year(cli: Cli) -> None:
 def test_rules_periods_by_decision_date(
     cli: Cli, severity: str, decided: str, rule_set: str, earliest: str | None, withdraw: str
 ) -> None:
-    row = cli("rules", "periods", "--item", "xzcf", "--severity", severity,
-              "--decided", decided).json()
+    row = cli(
+        "rules", "periods", "--item", "xzcf", "--severity", severity, "--decided", decided
+    ).json()
     assert row["rule_set"] == rule_set
     assert row["earliest_repair"] == earliest
     assert row["auto_withdraw"] == withdraw
@@ -127,13 +157,24 @@ def test_org_user_apikey_and_audit_verify(cli: Cli, fresh_database_url: str) -> 
     office += uscc_check_char(office)
     dept = "11350200" + "JG350201" + org_code_check_char("JG350201")
     dept += uscc_check_char(dept)
-    assert cli("org", "add", "--kind", "office", "--name", "信用办", "--code", office).exit_code == 0
+    assert (
+        cli("org", "add", "--kind", "office", "--name", "信用办", "--code", office).exit_code == 0
+    )
     made = cli("org", "add", "--name", "市场监督管理局", "--code", dept, "--sector", "市场监管")
     assert made.exit_code == 0 and made.json()["uscc"] == dept
     bad = cli("org", "add", "--name", "某局", "--code", "91110000600037341N")
     assert bad.exit_code == 2 and "uscc" in bad.stderr
-    user = cli("user", "add", "li.admin", "--org", office, "--role", "office_admin",
-               "--password", "correct-horse-battery")
+    user = cli(
+        "user",
+        "add",
+        "li.admin",
+        "--org",
+        office,
+        "--role",
+        "office_admin",
+        "--password",
+        "correct-horse-battery",
+    )
     assert user.exit_code == 0 and user.json()["roles"] == ["office_admin"]
     key = cli("apikey", "create", "--org", dept, "--label", "执法办案系统").json()
     assert key["key"].startswith("xyk_")

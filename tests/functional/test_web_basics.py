@@ -60,8 +60,10 @@ def test_codes_check_api_refuses_an_oversized_batch(client: TestClient) -> None:
 
 
 def test_rules_periods_api(client: TestClient) -> None:
-    r = client.get("/api/v1/rules/periods",
-                   params={"item": "xzcf", "severity": "严重", "decided": "2020-03-02"})
+    r = client.get(
+        "/api/v1/rules/periods",
+        params={"item": "xzcf", "severity": "严重", "decided": "2020-03-02"},
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["rule_set"] == "发改办财金〔2019〕527号"
@@ -69,8 +71,10 @@ def test_rules_periods_api(client: TestClient) -> None:
 
 
 def test_bad_date_in_api_names_the_field_in_chinese(client: TestClient) -> None:
-    r = client.get("/api/v1/rules/periods",
-                   params={"item": "xzcf", "severity": "一般", "decided": "2024-02-30"})
+    r = client.get(
+        "/api/v1/rules/periods",
+        params={"item": "xzcf", "severity": "一般", "decided": "2024-02-30"},
+    )
     assert r.status_code == 422
     err = r.json()["error"]
     assert err["field"] == "decided"
@@ -78,8 +82,10 @@ def test_bad_date_in_api_names_the_field_in_chinese(client: TestClient) -> None:
 
 
 def test_decision_before_any_rule_set_is_a_clear_error(client: TestClient) -> None:
-    r = client.get("/api/v1/rules/periods",
-                   params={"item": "xzcf", "severity": "一般", "decided": "2015-01-05"})
+    r = client.get(
+        "/api/v1/rules/periods",
+        params={"item": "xzcf", "severity": "一般", "decided": "2015-01-05"},
+    )
     assert r.status_code == 404
     assert r.json()["error"]["field"] == "decided"
 

@@ -174,6 +174,9 @@ def _reason(error: Mapping[str, Any]) -> tuple[str, str]:
     return f"取值无效：{error.get('msg')}", str(error.get("msg"))
 
 
+_FIELD_LISTS = frozenset({"fields", "add_fields", "replace_fields"})
+
+
 @dataclass
 class _Where:
     """What an error message names: the file and, inside it, the item."""
@@ -189,7 +192,8 @@ class _Where:
             head += f"事项 {self.item} 的"
             head_en += f"item {self.item}, "
         if first.field:
-            head += f"字段 {first.field} "
+            root = first.field.split("[")[0].split(".")[0]
+            head += f"字段 {first.field} " if root in _FIELD_LISTS else f"{first.field} "
             head_en += f"{first.field}: "
         tail = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""
         tail_en = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -593,7 +597,7 @@ def load_catalog(extra: Sequence[Path] = (), *, base: Path | None = None) -> Cat
             entry = _validate_item(where, raw, index)
             code = entry.extends if isinstance(entry, ItemExtension) else entry.code
             if code in in_file:
-                where.raise_problems(
+                _Where(path).raise_problems(
                     [
                         Problem(
                             f"items[{index}]",

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a61533760299
+Revision ID: 4f650ecc898b
 Revises: 
-Create Date: 2026-11-24 13:22:49.456945
+Create Date: 2026-11-24 13:26:28.017015
 
 WARNING: this migration must run against the previous release's data on both
 SQLite (batch mode) and PostgreSQL; keep locks short.
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401
 import xinyong.db  # noqa: F401
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'a61533760299'
+revision: str = '4f650ecc898b'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
