@@ -159,7 +159,12 @@ def demo(
 
     rt = runtime()
     initialise(rt, actor=cli_actor())
-    emit(generate(rt, subjects=subjects, seed=seed, actor=cli_actor()))
+    summary = generate(rt, subjects=subjects, seed=seed, actor=cli_actor())
+    emit(summary)
+    err.print(
+        f"[green]演示数据已就绪[/]（{rt.settings.database_url}）。工作人员账号："
+        f"{'、'.join(summary['users'])}，密码：{summary['password']}"
+    )
 
 
 # --- codes --------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from xinyong.accounts.rules import (
 )
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
-from xinyong.codes.rules import check_code
+from xinyong.codes.service import check_code_with_exceptions
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import (
@@ -113,7 +113,8 @@ def create_organisation(
     At most one organisation may be the credit office.
     """
     require_role(actor, OFFICE_ADMIN)
-    check = check_code(uscc, "uscc")
+    # Legacy pilot codes registered as exceptions are accepted, as everywhere else.
+    check = check_code_with_exceptions(session, uscc, "uscc")
     problems: list[Problem] = []
     if not check.valid:
         # Re-address the code checker's problems to this input's field.
