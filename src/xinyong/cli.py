@@ -22,7 +22,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.config import Settings
+from xinyong.config import load_settings
 from xinyong.db import transaction
 from xinyong.errors import XinyongError
 from xinyong.runtime import Runtime
@@ -83,7 +83,7 @@ _runtime: Runtime | None = None
 def runtime() -> Runtime:
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.from_settings(Settings())
+        _runtime = Runtime.from_settings(load_settings())
     return _runtime
 
 

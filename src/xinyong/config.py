@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xinyong.errors import ConfigurationError
@@ -88,7 +88,22 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+def load_settings() -> Settings:
+    """Settings from the environment; a malformed value is a ``ConfigurationError``
+    naming the variable, not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "XINYONG_" + str(first["loc"][0]).upper() if first.get("loc") else "XINYONG_*"
+        raise ConfigurationError(
+            f"配置项 {name} 取值无效：{first.get('input')!r}",
+            f"setting {name} is invalid: {first['msg']}",
+            field=name,
+        ) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process, read once from the environment."""
-    return Settings()
+    return load_settings()

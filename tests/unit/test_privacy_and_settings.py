@@ -43,3 +43,13 @@ def test_vault_with_another_key_refuses_clearly(pure_settings: Settings) -> None
 def test_production_refuses_default_secrets() -> None:
     with pytest.raises(ConfigurationError, match="XINYONG_SECRET_KEY"):
         Settings(environment="production")
+
+
+def test_malformed_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xinyong.config import load_settings
+
+    monkeypatch.setenv("XINYONG_SESSION_HOURS", "abc")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert err.value.field == "XINYONG_SESSION_HOURS"
+    assert "XINYONG_SESSION_HOURS" in err.value.message
