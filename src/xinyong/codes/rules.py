@@ -136,6 +136,17 @@ class _Collector:
 # --- administrative divisions (GB/T 2260) ------------------------------------------------
 
 
+def _compare_check(c: _Collector, expected: str, actual: str) -> None:
+    """Record the check character and, when wrong, an error naming the expected one."""
+    c.details["check_digit"] = {"expected": expected, "actual": actual}
+    if actual != expected:
+        c.error(
+            "check_digit",
+            f"校验位应为 {expected}，实为 {actual}",
+            f"check character should be {expected}, is {actual}",
+        )
+
+
 @dataclass(frozen=True)
 class Division:
     code: str
@@ -272,13 +283,7 @@ def check_org_code(code: str) -> CodeCheck:
         return c.result()
     expected = org_code_check_char(body)
     c.details["formatted"] = f"{body}-{check}"
-    c.details["check_digit"] = {"expected": expected, "actual": check}
-    if check != expected:
-        c.error(
-            "check_digit",
-            f"校验位应为 {expected}，实为 {check}",
-            f"check character should be {expected}, is {check}",
-        )
+    _compare_check(c, expected, check)
     return c.result()
 
 
@@ -429,13 +434,7 @@ def check_uscc(code: str) -> CodeCheck:
 
     if not bad:
         expected = uscc_check_char(norm[:17])
-        c.details["check_digit"] = {"expected": expected, "actual": norm[17]}
-        if norm[17] != expected:
-            c.error(
-                "check_digit",
-                f"校验位应为 {expected}，实为 {norm[17]}",
-                f"check character should be {expected}, is {norm[17]}",
-            )
+        _compare_check(c, expected, norm[17])
     return c.result()
 
 
@@ -507,13 +506,7 @@ def check_ric(code: str, *, today: dt.date | None = None) -> CodeCheck:
     _check_division(c, norm[:6], "第 1–6 位地址码", "region code")
     _check_birth_date(c, norm[6:14], today)
     expected = ric_check_char(norm[:17])
-    c.details["check_digit"] = {"expected": expected, "actual": norm[17]}
-    if norm[17] != expected:
-        c.error(
-            "check_digit",
-            f"校验位应为 {expected}，实为 {norm[17]}",
-            f"check character should be {expected}, is {norm[17]}",
-        )
+    _compare_check(c, expected, norm[17])
     return c.result()
 
 
@@ -570,13 +563,7 @@ def check_regno(code: str) -> CodeCheck:
         return c.result()
     _check_division(c, norm[:6], "第 1–6 位登记机关行政区划码", "authority division code")
     expected = regno_check_char(norm[:14])
-    c.details["check_digit"] = {"expected": expected, "actual": norm[14]}
-    if norm[14] != expected:
-        c.error(
-            "check_digit",
-            f"校验位应为 {expected}，实为 {norm[14]}",
-            f"check digit should be {expected}, is {norm[14]}",
-        )
+    _compare_check(c, expected, norm[14])
     return c.result()
 
 
