@@ -293,3 +293,47 @@ def test_revocation_is_kept_and_audited_with_reason(
     last = events_for(session, "record", rec.id)[-1]
     assert last.action == "record.revoke" and last.after is not None
     assert last.after["status"] == "revoked" and last.legal_basis
+
+
+def test_legacy_fifteen_digit_id_number_is_accepted(
+    session: Session, dept: Actor, vault: DataVault
+) -> None:
+    # A legacy 15-digit ID number (6 region + YYMMDD + 3 sequence, RULES.md §10).
+    raw = penalty(
+        dept,
+        CF_XDR_MC="李四",
+        CF_XDR_LB="自然人",
+        CF_XDR_SHXYM=None,
+        CF_FRDB=None,
+        CF_XDR_ZJLX="身份证",
+        CF_XDR_ZJHM="410001910101123",
+        CF_WSH="厦市监罚〔2024〕15号",
+    )
+    rec = report(session, dept, vault, raw).record
+    assert rec.masked["CF_XDR_ZJHM"].startswith("410001")
+    assert "410001910101123" not in str(rec.values)
+
+
+def test_fifteen_and_eighteen_digit_ids_are_one_person(
+    session: Session, dept: Actor, vault: DataVault
+) -> None:
+    base = {
+        "CF_XDR_MC": "李四",
+        "CF_XDR_LB": "自然人",
+        "CF_XDR_SHXYM": None,
+        "CF_FRDB": None,
+        "CF_XDR_ZJLX": "身份证",
+    }
+    old = report(
+        session,
+        dept,
+        vault,
+        penalty(dept, **base, CF_XDR_ZJHM="410001910101123", CF_WSH="厦市监罚〔2024〕16号"),
+    ).record
+    new = report(
+        session,
+        dept,
+        vault,
+        penalty(dept, **base, CF_XDR_ZJHM="41000119910101123X", CF_WSH="厦市监罚〔2024〕17号"),
+    ).record
+    assert old.subject_id == new.subject_id

@@ -23,7 +23,8 @@ from xinyong.accounts.rules import require_own_org
 from xinyong.actors import Actor
 from xinyong.audit.service import jsonable, record_event
 from xinyong.catalog.loader import Catalog, CatalogItem
-from xinyong.catalog.rules import seal_personal, validate_values
+from xinyong.catalog.rules import CodeChecker, seal_personal, validate_values
+from xinyong.codes.rules import normalize_code
 from xinyong.codes.service import check_code_with_exceptions
 from xinyong.errors import NotFound, Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
@@ -42,12 +43,21 @@ class ReportResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def _code_checker(session: Session) -> Any:
-    def check(code: str) -> tuple[list[Problem], list[Problem]]:
-        result = check_code_with_exceptions(session, code)
-        return result.errors, result.warnings
+def _code_checkers(session: Session) -> dict[str, CodeChecker]:
+    """One checker per identifier scheme the catalog declares, honouring the exception
+    register (legacy pilot codes)."""
 
-    return check
+    def for_scheme(scheme: str) -> CodeChecker:
+        def check(code: str) -> tuple[list[Problem], list[Problem]]:
+            kind = scheme
+            if scheme == "ric" and len(normalize_code(code)) == 15:
+                kind = "ric15"  # legacy 15-digit ID numbers are still valid identifiers
+            result = check_code_with_exceptions(session, code, kind)
+            return result.errors, result.warnings
+
+        return check
+
+    return {scheme: for_scheme(scheme) for scheme in ("uscc", "org_code", "regno", "ric")}
 
 
 def _subject_facts(
@@ -110,7 +120,7 @@ def report_record(
 ) -> ReportResult:
     """Validate and store one reported decision; raises ``ValidationFailed`` naming fields."""
     item = catalog.item(item_code)
-    checked = validate_values(item, raw, today=today, code_checker=_code_checker(session))
+    checked = validate_values(item, raw, today=today, code_checker=_code_checkers(session))
     errors = [p for p in checked.problems if p.level == "error"]
     if errors:
         raise ValidationFailed.from_problems(checked.problems)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
-from xinyong.codes.rules import CodeCheck, check_code, normalize_code
+from xinyong.codes.rules import CodeCheck, check_code, normalize_code, ric15_to_ric
 from xinyong.errors import NotFound, Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.privacy.masking import ID_NUMBER
@@ -74,6 +74,13 @@ def snapshot(subject: Subject) -> dict[str, Any]:
     }
 
 
+def person_key(id_number: str) -> str:
+    """The form of an ID number that is hashed for lookup: 15-digit legacy numbers are
+    converted to 18 digits, so one person is one subject whichever form was reported."""
+    norm = normalize_code(id_number)
+    return ric15_to_ric(norm) if len(norm) == 15 and norm.isdigit() else norm
+
+
 def find_by_code(session: Session, *, vault: DataVault, code: str) -> Subject | None:
     """The subject identified by a USCC, registration number, organisation code or ID number."""
     norm = normalize_code(code)
@@ -82,7 +89,7 @@ def find_by_code(session: Session, *, vault: DataVault, code: str) -> Subject | 
         return session.execute(select(Subject).where(Subject.uscc == norm)).scalar_one_or_none()
     if kind in ("ric", "ric15"):
         return session.execute(
-            select(Subject).where(Subject.id_hash == vault.lookup_hash("ric", norm))
+            select(Subject).where(Subject.id_hash == vault.lookup_hash("ric", person_key(norm)))
         ).scalar_one_or_none()
     if kind == "regno":
         return session.execute(select(Subject).where(Subject.regno == norm)).scalars().first()
@@ -171,7 +178,7 @@ def ensure_subject(
     subject: Subject | None = None
     if uscc:
         subject = session.execute(select(Subject).where(Subject.uscc == uscc)).scalar_one_or_none()
-    id_hash = vault.lookup_hash("ric", id_number) if id_number else None
+    id_hash = vault.lookup_hash("ric", person_key(id_number)) if id_number else None
     if subject is None and id_hash:
         subject = session.execute(
             select(Subject).where(Subject.id_hash == id_hash)
