@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.config import load_settings
 from xinyong.db import transaction
-from xinyong.errors import XinyongError
+from xinyong.errors import ValidationFailed, XinyongError
 from xinyong.runtime import Runtime
 
 app = typer.Typer(help="信用平台命令行 / Xinyong public credit platform", no_args_is_help=True)
@@ -101,16 +101,10 @@ def _date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        from xinyong.errors import Problem, ValidationFailed
-
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    field,
-                    f"日期格式应为 YYYY-MM-DD，收到“{value}”",
-                    f"date must be YYYY-MM-DD, got {value!r}",
-                )
-            ]
+        raise ValidationFailed.one(
+            field,
+            f"日期格式应为 YYYY-MM-DD，收到“{value}”",
+            f"date must be YYYY-MM-DD, got {value!r}",
         ) from None
 
 

@@ -63,6 +63,11 @@ class ValidationFailed(XinyongError):
     status = 422
 
     @classmethod
+    def one(cls, field: str, reason: str, reason_en: str) -> ValidationFailed:
+        """The error for one field: Chinese reason for the user, English for logs."""
+        return cls.from_problems([Problem(field, reason, reason_en)])
+
+    @classmethod
     def from_problems(cls, problems: list[Problem]) -> ValidationFailed:
         errors = [p for p in problems if p.level == "error"]
         first = errors[0] if errors else problems[0]

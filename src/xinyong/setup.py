@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 
 from xinyong.actors import Actor
@@ -19,18 +17,13 @@ from xinyong.schema import upgrade
 from xinyong.workdays.service import seed_from_chinesecalendar, uncovered_years_ahead
 
 
-def _rulebook_digest(rt: Runtime) -> str:
-    data = [rs.model_dump(mode="json") for rs in rt.rulebook.rule_sets]
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 def initialise(rt: Runtime, *, actor: Actor) -> dict[str, Any]:
     """Create or upgrade the database and load catalog, rule sets and calendar."""
     upgrade(rt.engine)
     rt.check_database()
     with transaction(rt.sessions) as session:
         version = sync_catalog(session, actor=actor, catalog=rt.catalog)
-        digest = _rulebook_digest(rt)
+        digest = rt.rulebook.sha256
         last = session.execute(
             select(AuditEvent.after)
             .where(AuditEvent.action == "rulesets.load")

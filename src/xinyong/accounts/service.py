@@ -198,8 +198,8 @@ def list_organisations(session: Session, *, kind: str | None = None) -> list[Org
 def _active_org(session: Session, uscc: str, *, field: str) -> Organisation:
     org = get_organisation(session, uscc=uscc, field=field)
     if not org.active:
-        raise ValidationFailed.from_problems(
-            [Problem(field, f"单位“{org.name}”已停用", f"organisation {org.uscc} is inactive")]
+        raise ValidationFailed.one(
+            field, f"单位“{org.name}”已停用", f"organisation {org.uscc} is inactive"
         )
     return org
 

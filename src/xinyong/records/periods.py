@@ -8,11 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinyong.catalog.loader import Catalog
-from xinyong.errors import Problem, ValidationFailed
 from xinyong.rulesets.loader import RuleBook
-from xinyong.rulesets.rules import PeriodAnswer, compute_periods
-
-SEVERITIES = ("轻微", "一般", "严重")
+from xinyong.rulesets.rules import PeriodAnswer, compute_periods, require_severity
 
 
 @dataclass(frozen=True)
@@ -43,22 +40,13 @@ def periods_for_item(
 ) -> PeriodAnswer | NoPeriod:
     """Periods for a record of ``item_code`` decided on ``decided``."""
     item = catalog.item(item_code)
-    if severity not in SEVERITIES:
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "severity",
-                    f"失信严重程度应为 轻微、一般 或 严重，收到“{severity}”",
-                    f"severity must be one of 轻微/一般/严重, got {severity!r}",
-                )
-            ]
-        )
+    checked = require_severity(severity)  # also for items without a rule family
     if item.rule_family == "none":
         return NoPeriod(item.code)
     return compute_periods(
         rulebook,
         family=item.rule_family,
-        severity=severity,  # type: ignore[arg-type]
+        severity=checked,
         decided=decided,
         sector=sector,
         penalty_types=penalty_types,

@@ -30,7 +30,7 @@ from xinyong.errors import NotFound, Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
 from xinyong.rulesets.loader import RuleBook
-from xinyong.rulesets.rules import compute_periods
+from xinyong.rulesets.rules import compute_periods, require_severity
 from xinyong.subjects.service import SubjectFacts, ensure_subject
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -60,14 +60,10 @@ def _code_checkers(session: Session) -> dict[str, CodeChecker]:
     return {scheme: for_scheme(scheme) for scheme in ("uscc", "org_code", "regno", "ric")}
 
 
-def _subject_facts(
-    item: CatalogItem, values: Mapping[str, Any], personal: Mapping[str, Any]
-) -> SubjectFacts:
+def _subject_facts(item: CatalogItem, values: Mapping[str, Any]) -> SubjectFacts:
     def pick(role: str) -> Any:
         code = item.subject_fields.get(role)
-        if not code:
-            return None
-        return personal.get(code, values.get(code))
+        return values.get(code) if code else None
 
     return SubjectFacts(
         name=str(pick("name") or ""),
@@ -133,7 +129,7 @@ def report_record(
     org = _org(session, authority, authority_field)
 
     sealed = seal_personal(item, values, vault)
-    facts = _subject_facts(item, values, values)
+    facts = _subject_facts(item, values)
     subject, subject_warnings = ensure_subject(
         session,
         actor=actor,
@@ -146,8 +142,8 @@ def report_record(
 
     decision_date = values.get(item.decision_date_field)
     if not isinstance(decision_date, dt.date):
-        raise ValidationFailed.from_problems(
-            [Problem(item.decision_date_field, "缺少决定日期", "decision date missing")]
+        raise ValidationFailed.one(
+            item.decision_date_field, "缺少决定日期", "decision date missing"
         )
     doc_number = "|".join(str(values.get(k, "")) for k in item.key_fields if k != authority_field)
 
@@ -160,14 +156,16 @@ def report_record(
         "repairable": None,
     }
     if item.rule_family != "none":
-        severity = str(values.get(item.severity_field or "", "") or item.default_severity or "一般")
+        severity = require_severity(
+            str(values.get(item.severity_field or "", "") or item.default_severity or "一般")
+        )
         penalty_types = values.get(item.penalty_types_field or "", []) or []
         if isinstance(penalty_types, str):
             penalty_types = [penalty_types]
         answer = compute_periods(
             rulebook,
             family=item.rule_family,
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             decided=decision_date,
             sector=org.sector,
             penalty_types=penalty_types,
@@ -271,9 +269,7 @@ def revoke_record(
         raise NotFound("未找到该信用记录", f"record {record_id} not found")
     require_own_org(actor, record.authority_code, field="authority_code")
     if not reason.strip():
-        raise ValidationFailed.from_problems(
-            [Problem("reason", "撤销须说明理由", "a reason is required to revoke")]
-        )
+        raise ValidationFailed.one("reason", "撤销须说明理由", "a reason is required to revoke")
     if record.status == "revoked":
         return record
     before = public_state(record)

@@ -71,8 +71,15 @@ class PeriodAnswer:
         }
 
 
-def _invalid(field: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed.from_problems([Problem(field, zh, en)])
+def require_severity(severity: str) -> Severity:
+    """``severity`` as a class of the rule sets, or an error naming the field."""
+    if severity not in SEVERITIES:
+        raise ValidationFailed.one(
+            "severity",
+            f"失信严重程度应为 轻微、一般 或 严重 之一，收到“{severity}”",
+            f"severity must be one of 轻微/一般/严重, got {severity!r}",
+        )
+    return severity  # type: ignore[return-value]
 
 
 def rule_set_in_force(
@@ -85,7 +92,7 @@ def rule_set_in_force(
     """
     if family not in book.families():
         known = "、".join(sorted(book.families()))
-        raise _invalid(
+        raise ValidationFailed.one(
             "family",
             f"未知的规则类别“{family}”，可用：{known}",
             f"unknown rule family {family!r}; known: {known}",
@@ -153,20 +160,15 @@ def compute_periods(
     matters only for rule sets counting from publication (SAMR Order 45); without it
     the decision date stands in and a note says so.
     """
-    if severity not in SEVERITIES:
-        raise _invalid(
-            "severity",
-            f"失信严重程度应为 轻微、一般 或 严重 之一，收到“{severity}”",
-            f"severity must be one of 轻微/一般/严重, got {severity!r}",
-        )
+    require_severity(severity)
     if isinstance(decided, dt.datetime):
         decided = decided.date()
     if not isinstance(decided, dt.date):
-        raise _invalid(
+        raise ValidationFailed.one(
             "decided", "决定日期应为日期（YYYY-MM-DD）", "decided must be a date (YYYY-MM-DD)"
         )
     if published_on is not None and published_on < decided:
-        raise _invalid(
+        raise ValidationFailed.one(
             "published_on",
             f"公示日期 {published_on.isoformat()} 早于决定日期 {decided.isoformat()}",
             f"published_on {published_on.isoformat()} is before decided {decided.isoformat()}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.rules import require_role
@@ -95,7 +95,7 @@ def find_by_code(session: Session, *, vault: DataVault, code: str) -> Subject | 
         return session.execute(select(Subject).where(Subject.regno == norm)).scalars().first()
     if kind == "org_code":
         return (
-            session.execute(select(Subject).where(or_(Subject.org_code == norm.replace("-", ""))))
+            session.execute(select(Subject).where(Subject.org_code == norm.replace("-", "")))
             .scalars()
             .first()
         )
@@ -161,18 +161,12 @@ def ensure_subject(
         raise ValidationFailed.from_problems(problems)
     name = clean_display_name(facts.name or "")
     if not name:
-        raise ValidationFailed.from_problems(
-            [Problem("name", "主体名称不能为空", "subject name is empty")]
-        )
+        raise ValidationFailed.one("name", "主体名称不能为空", "subject name is empty")
     if not (uscc or id_number or regno or facts.org_code):
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "uscc",
-                    "缺少主体代码：须提供统一社会信用代码、注册号或身份证件号码",
-                    "no subject identifier: USCC, registration number or ID number needed",
-                )
-            ]
+        raise ValidationFailed.one(
+            "uscc",
+            "缺少主体代码：须提供统一社会信用代码、注册号或身份证件号码",
+            "no subject identifier: USCC, registration number or ID number needed",
         )
 
     subject: Subject | None = None
@@ -273,14 +267,8 @@ def reveal_id_number(
     """A natural person's ID number in clear, for staff with a stated purpose; audited."""
     require_role(actor, "office_admin", "office_staff", "auditor")
     if not purpose.strip():
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "purpose",
-                    "查看个人信息须说明用途",
-                    "a purpose is required to read personal data",
-                )
-            ]
+        raise ValidationFailed.one(
+            "purpose", "查看个人信息须说明用途", "a purpose is required to read personal data"
         )
     subject = get_subject(session, subject_id)
     if not subject.id_sealed:

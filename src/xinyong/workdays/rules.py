@@ -140,8 +140,8 @@ class WorkCalendar:
         if isinstance(start, dt.datetime):
             start = start.date()
         if n < 0:
-            raise ValidationFailed.from_problems(
-                [Problem("n", f"工作日数不能为负数，收到 {n}", f"n must be >= 0, got {n}")]
+            raise ValidationFailed.one(
+                "n", f"工作日数不能为负数，收到 {n}", f"n must be >= 0, got {n}"
             )
         day = start
         years: set[int] = set()
@@ -166,14 +166,10 @@ class WorkCalendar:
         if isinstance(end, dt.datetime):
             end = end.date()
         if end < start:
-            raise ValidationFailed.from_problems(
-                [
-                    Problem(
-                        "end",
-                        f"结束日期 {end.isoformat()} 早于起算日期 {start.isoformat()}",
-                        f"end {end.isoformat()} is before start {start.isoformat()}",
-                    )
-                ]
+            raise ValidationFailed.one(
+                "end",
+                f"结束日期 {end.isoformat()} 早于起算日期 {start.isoformat()}",
+                f"end {end.isoformat()} is before start {start.isoformat()}",
             )
         count = 0
         years: set[int] = set()

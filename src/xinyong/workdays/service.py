@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.db import utcnow
-from xinyong.errors import Forbidden, Problem, ValidationFailed
+from xinyong.errors import Forbidden, ValidationFailed
 from xinyong.workdays.models import (
     SOURCE_CHINESECALENDAR,
     SOURCE_OFFICE,
@@ -199,14 +199,10 @@ def _clean_text(value: str | None, field_name: str, limit: int, label: str) -> s
     if not value:
         return None
     if len(value) > limit:
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    field_name,
-                    f"{label}不能超过 {limit} 个字符",
-                    f"{field_name} must be at most {limit} characters",
-                )
-            ]
+        raise ValidationFailed.one(
+            field_name,
+            f"{label}不能超过 {limit} 个字符",
+            f"{field_name} must be at most {limit} characters",
         )
     return value
 
@@ -264,25 +260,17 @@ def declare_year(session: Session, *, actor: Actor, year: int, notice_ref: str) 
     """
     _require_admin(actor, "确认年度节假日安排", "declare a calendar year")
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "year",
-                    f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间，收到 {year}",
-                    f"year must be within {FIRST_YEAR}-{LAST_YEAR}, got {year}",
-                )
-            ]
+        raise ValidationFailed.one(
+            "year",
+            f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间，收到 {year}",
+            f"year must be within {FIRST_YEAR}-{LAST_YEAR}, got {year}",
         )
     ref = _clean_text(notice_ref, "notice_ref", NOTICE_MAX, "通知文号")
     if ref is None:
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "notice_ref",
-                    "请填写国务院办公厅节假日安排通知的文号",
-                    "notice_ref (the State Council notice number) is required",
-                )
-            ]
+        raise ValidationFailed.one(
+            "notice_ref",
+            "请填写国务院办公厅节假日安排通知的文号",
+            "notice_ref (the State Council notice number) is required",
         )
     entered = session.execute(
         select(WorkingDayOverride.day)
@@ -293,15 +281,11 @@ def declare_year(session: Session, *, actor: Actor, year: int, notice_ref: str) 
         .limit(1)
     ).first()
     if entered is None:
-        raise ValidationFailed.from_problems(
-            [
-                Problem(
-                    "year",
-                    f"{year} 年尚未录入任何节假日或调休上班日，请先按通知逐日录入再确认",
-                    f"no holiday or make-up working day of {year} has been entered yet; "
-                    "enter the notice's days first",
-                )
-            ]
+        raise ValidationFailed.one(
+            "year",
+            f"{year} 年尚未录入任何节假日或调休上班日，请先按通知逐日录入再确认",
+            f"no holiday or make-up working day of {year} has been entered yet; "
+            "enter the notice's days first",
         )
     row = session.get(CalendarYear, year)
     before = _year_dict(row) if row is not None else None
