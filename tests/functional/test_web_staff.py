@@ -47,6 +47,8 @@ def test_staff_login_shows_dashboard_with_missing_calendar_year(
     r = client.post("/staff/login", data={"username": "admin", "password": "correct-horse-battery"})
     assert r.status_code == 200 and "工作台" in r.text
     assert "审计链" in r.text
+    verify = client.get("/staff/audit/verify")
+    assert verify.status_code == 200 and "审计链完整" in verify.text
 
 
 def test_token_login_and_audit_api_needs_a_role(client: TestClient, runtime: Runtime) -> None:
@@ -74,3 +76,13 @@ def test_token_login_and_audit_api_needs_a_role(client: TestClient, runtime: Run
 def test_garbage_token_is_refused_not_a_500(client: TestClient) -> None:
     r = client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 401
+
+
+def test_audit_verify_page_refuses_staff_without_the_role(
+    client: TestClient, runtime: Runtime
+) -> None:
+    _office_with_admin(runtime)
+    assert client.get("/staff/audit/verify", follow_redirects=False).status_code == 303
+    client.post("/staff/login", data={"username": "clerk", "password": "correct-horse-battery"})
+    r = client.get("/staff/audit/verify")
+    assert r.status_code == 403 and "角色" in r.text
