@@ -9,10 +9,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -22,11 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
+from bench.scratch import pg_url, postgres_engine, sqlite_engine
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.codes.rules import check_code, org_code_check_char, uscc_check_char
-from xinyong.db import make_engine
-from xinyong.schema import upgrade
 
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -95,53 +91,22 @@ def _audit_rates(engine: Engine, n: int) -> tuple[float, float]:
 
 
 def bench_audit(n: int = 5_000) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.db")
-        upgrade(engine)
+    with sqlite_engine() as engine:
         ours, base = _audit_rates(engine, n)
-        engine.dispose()
     print(
         f"| Audit append, SQLite | {ours:,.0f} events/s | plain INSERT {base:,.0f} rows/s "
         f"| {ours / base:.3f}× |"
     )
-    pg = _pg_url()
-    if not pg:
+    server = pg_url()
+    if not server:
         print("| Audit append, PostgreSQL | skipped: no server on 127.0.0.1:5432 | | |")
         return
-    from sqlalchemy import create_engine
-
-    name = f"xinyong_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
-            )
-        )
-    try:
-        engine = make_engine(pg.rsplit("/", 1)[0] + f"/{name}")
-        upgrade(engine)
+    with postgres_engine(server) as engine:
         ours, base = _audit_rates(engine, n)
-        engine.dispose()
-        print(
-            f"| Audit append, PostgreSQL | {ours:,.0f} events/s | plain INSERT "
-            f"{base:,.0f} rows/s | {ours / base:.3f}× |"
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
-def _pg_url() -> str | None:
-    url = os.environ.get("XINYONG_TEST_POSTGRES_URL")
-    if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    except OSError:
-        return None
+    print(
+        f"| Audit append, PostgreSQL | {ours:,.0f} events/s | plain INSERT "
+        f"{base:,.0f} rows/s | {ours / base:.3f}× |"
+    )
 
 
 def run() -> None:

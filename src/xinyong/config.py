@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         8, ge=1, le=72, description="Lifetime of a staff login session, in hours."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    upload_dir: Path = Field(
+        Path("var/uploads"),
+        description="Folder where files uploaded on the collection page are kept (the "
+        "original of every submission; created on demand).",
+    )
+    max_upload_mb: int = Field(
+        300,
+        ge=1,
+        description="Largest file accepted on the collection upload page, in MB. Larger "
+        "deliveries go through `xinyong ingest` or the API in parts.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

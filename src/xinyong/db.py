@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
@@ -43,6 +44,7 @@ MODEL_MODULES = (
     "xinyong.catalog.models",
     "xinyong.subjects.models",
     "xinyong.records.models",
+    "xinyong.ingest.models",
 )
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -81,6 +83,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# China Standard Time has had no daylight saving since 1991: a fixed offset is exact.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def china_today() -> dt.date:
+    """Today's date in China, the date that working-day deadlines count from."""
+    return dt.datetime.now(CHINA_TZ).date()
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -98,9 +109,16 @@ def _sqlite_module() -> Any:
     return sqlean
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``, configured for the platform (WAL and foreign keys on SQLite)."""
     parsed = make_url(url)
+    # orjson writes JSON columns several times faster than the standard library
+    # (bulk collection stores four JSON values per record).
+    kwargs.setdefault("json_serializer", _json_dumps)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

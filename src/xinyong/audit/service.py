@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
@@ -43,22 +43,31 @@ def jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return loaded
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
-    payload = {
-        "seq": event.seq,
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": event.actor,
-        "actor_org": event.actor_org,
-        "action": event.action,
-        "entity_type": event.entity_type,
-        "entity_id": event.entity_id,
-        "before": event.before,
-        "after": event.after,
-        "reason": event.reason,
-        "legal_basis": event.legal_basis,
-    }
+_CHAINED = (
+    "seq",
+    "at",
+    "actor",
+    "actor_org",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+    "legal_basis",
+)
+
+
+def _digest_of(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The chain hash over an event's content (``fields``) and the previous hash."""
+    payload = {name: fields[name] for name in _CHAINED}
+    payload["at"] = fields["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
     blob = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(prev_hash.encode() + blob).hexdigest()
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    return _digest_of(prev_hash, {name: getattr(event, name) for name in _CHAINED})
 
 
 def record_event(
@@ -100,6 +109,59 @@ def record_event(
     head.last_hash = event.hash
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """One event to append with ``record_events``."""
+
+    action: str
+    entity_type: str
+    entity_id: str | uuid.UUID
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+    legal_basis: str | None = None
+
+
+def record_events(session: Session, *, actor: Actor, drafts: list[EventDraft]) -> int:
+    """Append many events by one actor in the caller's transaction: the chain head is
+    locked once and the events are inserted in one executemany (bulk loading)."""
+    if not drafts:
+        return 0
+    session.flush()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+        session.flush()
+    at = utcnow()
+    rows: list[dict[str, Any]] = []
+    seq, prev = head.last_seq, head.last_hash
+    for draft in drafts:
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": at,
+            "actor": actor.label,
+            "actor_org": actor.org_uscc,
+            "action": draft.action,
+            "entity_type": draft.entity_type,
+            "entity_id": str(draft.entity_id),
+            "before": jsonable(draft.before),
+            "after": jsonable(draft.after),
+            "reason": draft.reason,
+            "legal_basis": draft.legal_basis,
+            "prev_hash": prev,
+        }
+        prev = row["hash"] = _digest_of(prev, row)
+        rows.append(row)
+    session.execute(insert(AuditEvent), rows)
+    head.last_seq, head.last_hash = seq, prev
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,8 @@ class FieldSpec(_Model):
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     decimal_places: int | None = Field(default=None, ge=0)
+    currency_field: str | None = None
+    yuan_suspect_at: Decimal | None = None
     pattern: str | None = None
     scheme: str | None = None
     id_type_field: str | None = None
@@ -254,6 +256,18 @@ class FieldSpec(_Model):
             raise _rule_error(
                 "只有 decimal 字段可设 decimal_places", "only decimal fields may set decimal_places"
             )
+        if not self.in_wan_yuan:
+            for key in ("currency_field", "yuan_suspect_at"):
+                if getattr(self, key) is not None:
+                    raise _rule_error(
+                        f"只有单位为万元的金额字段（decimal 或 integer，unit: 万元）可设 {key}",
+                        f"only amounts in 万元 (decimal or integer, unit: 万元) may set {key}",
+                    )
+        if self.yuan_suspect_at is not None and self.yuan_suspect_at <= 0:
+            raise _rule_error(
+                f"yuan_suspect_at 须大于 0，实际为 {self.yuan_suspect_at}",
+                f"yuan_suspect_at must be greater than 0, got {self.yuan_suspect_at}",
+            )
         if self.id_type_field is not None and self.type != "id_number":
             raise _rule_error(
                 "只有 id_number 字段可设 id_type_field",
@@ -278,6 +292,11 @@ class FieldSpec(_Model):
                         )
                     seen[key] = option.value
         return self
+
+    @property
+    def in_wan_yuan(self) -> bool:
+        """Whether this is an amount in 万元 (ten thousand yuan), read by ``parse_amount``."""
+        return self.unit == "万元" and self.type in ("decimal", "integer")
 
     @property
     def enum_values(self) -> tuple[str, ...]:
@@ -350,6 +369,29 @@ class CatalogItem(_Model):
                 f"unknown subject role(s) {unknown}; known: {sorted(SUBJECT_ROLES)}",
             )
         return value
+
+    @model_validator(mode="after")
+    def _currency_fields(self) -> CatalogItem:
+        by_code = {spec.code.upper(): spec for spec in self.fields}
+        for i, spec in enumerate(self.fields):
+            if spec.currency_field is None:
+                continue
+            target = by_code.get(spec.currency_field.upper())
+            where = f"字段 fields[{i}].currency_field "
+            where_en = f"fields[{i}].currency_field: "
+            if target is None:
+                raise _rule_error(
+                    f"{where}引用了不存在的字段 {spec.currency_field}",
+                    f"{where_en}refers to unknown field {spec.currency_field}",
+                )
+            if target.type != "enum" or target.multi:
+                kind = "multi enum" if target.multi else target.type
+                raise _rule_error(
+                    f"{where}应指向单选的枚举型字段（币种），{target.code} 的类型为 {kind}",
+                    f"{where_en}must name a single-valued enum field (the currency); "
+                    f"{target.code} is {kind}",
+                )
+        return self
 
     @model_validator(mode="after")
     def _severity_family(self) -> CatalogItem:

@@ -40,10 +40,23 @@ class CreditRecord(Base):
     earliest_repair: Mapped[dt.date | None] = mapped_column(Date)
     auto_withdraw: Mapped[dt.date | None] = mapped_column(Date)
     repairable: Mapped[bool | None]
+    # Collection: where the values came from and how timely the first report was.
+    # ``provenance`` maps a field code to the submission that last changed it; fields
+    # not in it came with ``first_submission_id`` (see ``records.service.value_sources``).
+    first_submission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("submission.id"))
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("submission.id"))
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    lag_workdays: Mapped[int | None] = mapped_column(Integer)
+    late: Mapped[bool | None]
+    first_pass: Mapped[bool] = mapped_column(default=True)  # passed every check first time
+    revoked_at: Mapped[dt.datetime | None]
+    unpublish_by: Mapped[dt.date | None] = mapped_column(Date)  # revoked: off-line by then
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         UniqueConstraint("item_code", "authority_code", "doc_number"),
         Index("ix_credit_record_item_decided", "item_code", "decision_date"),
+        Index("ix_credit_record_org_received", "org_id", "received_on"),
     )

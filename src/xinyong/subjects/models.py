@@ -53,6 +53,10 @@ class SubjectAlias(Base):
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(300))
     name_norm: Mapped[str] = mapped_column(String(300), index=True)
+    # registration: a former registered name; report: a department reported the subject's
+    # code under this name (code governance counts these, by the reporting department).
+    source: Mapped[str] = mapped_column(String(16), default="registration")
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("subject_id", "name_norm"),)
+    __table_args__ = (UniqueConstraint("subject_id", "name_norm", "org_id"),)

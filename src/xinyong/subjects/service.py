@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
-from xinyong.audit.service import record_event
+from xinyong.audit.service import EventDraft, record_event, record_events
 from xinyong.codes.rules import CodeCheck, check_code, normalize_code, ric15_to_ric
+from xinyong.db import new_id
 from xinyong.errors import NotFound, Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.privacy.masking import ID_NUMBER
@@ -132,6 +133,229 @@ def _kind_for(facts: SubjectFacts, uscc: str | None) -> SubjectKind:
     return SubjectKind.legal_person
 
 
+def _lookup_keys(
+    facts: SubjectFacts, vault: DataVault
+) -> tuple[str | None, str | None, str | None]:
+    uscc = normalize_code(facts.uscc) if facts.uscc else None
+    id_number = normalize_code(facts.id_number) if facts.id_number else None
+    regno = normalize_code(facts.regno) if facts.regno else None
+    id_hash = vault.lookup_hash("ric", person_key(id_number)) if id_number else None
+    return uscc, id_hash, regno
+
+
+class SubjectRegister:
+    """Finds, creates and updates subjects for many reports at once (bulk collection).
+
+    Subjects are looked up in memory after ``preload`` fetched those a batch names, new
+    subjects get their id at once (no flush per subject), and audit events are kept as
+    drafts until ``flush`` writes them with the new subjects in one go.
+    """
+
+    def __init__(self, session: Session, *, actor: Actor, vault: DataVault) -> None:
+        self.session = session
+        self.actor = actor
+        self.vault = vault
+        self.by_uscc: dict[str, Subject] = {}
+        self.by_id_hash: dict[str, Subject] = {}
+        self.by_regno: dict[str, Subject] = {}
+        self.loaded_uscc: set[str] = set()
+        self.loaded_id_hash: set[str] = set()
+        self.loaded_regno: set[str] = set()
+        self.drafts: list[EventDraft] = []
+        self.created = 0
+        self._aliases_seen: set[tuple[uuid.UUID, str, uuid.UUID | None]] = set()
+
+    def _remember(self, subject: Subject) -> None:
+        if subject.uscc:
+            self.by_uscc[subject.uscc] = subject
+        if subject.id_hash:
+            self.by_id_hash[subject.id_hash] = subject
+        if subject.regno:
+            self.by_regno.setdefault(subject.regno, subject)
+
+    def preload(self, many: list[SubjectFacts]) -> None:
+        """Fetch, in a few queries, the existing subjects that ``many`` name."""
+        usccs: set[str] = set()
+        hashes: set[str] = set()
+        regnos: set[str] = set()
+        for facts in many:
+            uscc, id_hash, regno = _lookup_keys(facts, self.vault)
+            if uscc and uscc not in self.loaded_uscc:
+                usccs.add(uscc)
+            if id_hash and id_hash not in self.loaded_id_hash:
+                hashes.add(id_hash)
+            if regno and regno not in self.loaded_regno:
+                regnos.add(regno)
+        for column, keys in (
+            (Subject.uscc, usccs),
+            (Subject.id_hash, hashes),
+            (Subject.regno, regnos),
+        ):
+            ordered = sorted(keys)
+            for start in range(0, len(ordered), 1000):
+                chunk = ordered[start : start + 1000]
+                for subject in self.session.execute(
+                    select(Subject).where(column.in_(chunk))
+                ).scalars():
+                    self._remember(subject)
+        self.loaded_uscc |= usccs
+        self.loaded_id_hash |= hashes
+        self.loaded_regno |= regnos
+
+    def _find(self, uscc: str | None, id_hash: str | None, regno: str | None) -> Subject | None:
+        subject: Subject | None = None
+        if uscc:
+            subject = self.by_uscc.get(uscc)
+            if subject is None and uscc not in self.loaded_uscc:
+                subject = self.session.execute(
+                    select(Subject).where(Subject.uscc == uscc)
+                ).scalar_one_or_none()
+        if subject is None and id_hash:
+            subject = self.by_id_hash.get(id_hash)
+            if subject is None and id_hash not in self.loaded_id_hash:
+                subject = self.session.execute(
+                    select(Subject).where(Subject.id_hash == id_hash)
+                ).scalar_one_or_none()
+        if subject is None and regno:
+            subject = self.by_regno.get(regno)
+            if subject is None and regno not in self.loaded_regno:
+                subject = (
+                    self.session.execute(select(Subject).where(Subject.regno == regno))
+                    .scalars()
+                    .first()
+                )
+        if subject is not None:
+            self._remember(subject)
+        return subject
+
+    def resolve(
+        self,
+        facts: SubjectFacts,
+        *,
+        registration: bool = False,
+        skip_code_check: bool = False,
+        reporter_org: uuid.UUID | None = None,
+    ) -> tuple[Subject, list[Problem]]:
+        """The subject these facts describe, created if new; warnings are returned.
+
+        Registration data (``registration=True``) is authoritative for the name and the
+        registered attributes; other reports only fill gaps and record a different name
+        as an alias reported by ``reporter_org``. Codes that fail their checks raise
+        ``ValidationFailed``, unless the caller has already checked them
+        (``skip_code_check``, e.g. with the legacy exception register).
+        """
+        problems: list[Problem] = []
+        uscc, id_hash, regno = _lookup_keys(facts, self.vault)
+        id_number = normalize_code(facts.id_number) if facts.id_number else None
+        if not skip_code_check:
+            _checked(uscc, "uscc", problems)
+            _checked(id_number, "id_number", problems)
+            _checked(regno, "regno", problems)
+        if any(p.level == "error" for p in problems):
+            raise ValidationFailed.from_problems(problems)
+        name = clean_display_name(facts.name or "")
+        if not name:
+            raise ValidationFailed.one("name", "主体名称不能为空", "subject name is empty")
+        if not (uscc or id_number or regno or facts.org_code):
+            raise ValidationFailed.one(
+                "uscc",
+                "缺少主体代码：须提供统一社会信用代码、注册号或身份证件号码",
+                "no subject identifier: USCC, registration number or ID number needed",
+            )
+
+        subject = self._find(uscc, id_hash, regno)
+        kind = _kind_for(facts, uscc)
+        new_attrs: dict[str, Any] = {
+            f.name: getattr(facts, f.name)
+            for f in fields(facts)
+            if f.name in _REGISTRATION_ATTRS and getattr(facts, f.name) not in (None, "")
+        }
+        new_attrs["name"] = name
+        if kind is SubjectKind.natural_person:
+            # No addresses of persons are kept (RULES.md §11).
+            new_attrs.pop("address", None)
+        if "district" not in new_attrs and uscc and uscc[2:8].isdigit():
+            new_attrs["district"] = uscc[2:8]
+
+        if subject is None:
+            subject = Subject(
+                id=new_id(), kind=kind.value, uscc=uscc, regno=regno, name_norm=normalize_name(name)
+            )
+            if facts.org_code:
+                subject.org_code = normalize_code(facts.org_code).replace("-", "")
+            elif uscc:
+                subject.org_code = uscc[8:17]
+            if id_number:
+                subject.id_hash = id_hash
+                subject.id_sealed = self.vault.seal(id_number)
+                subject.id_masked = ID_NUMBER.apply(id_number)
+            for attr, value in new_attrs.items():
+                setattr(subject, attr, value)
+            self.session.add(subject)
+            self._remember(subject)
+            self.created += 1
+            self.drafts.append(
+                EventDraft("subject.create", "subject", subject.id, after=snapshot(subject))
+            )
+            return subject, problems
+
+        before = snapshot(subject)
+        changed = False
+        if uscc and not subject.uscc:
+            subject.uscc, changed = uscc, True
+        if regno and not subject.regno:
+            subject.regno, changed = regno, True
+        for attr, value in new_attrs.items():
+            current = getattr(subject, attr)
+            if attr == "name":
+                if normalize_name(value) != subject.name_norm:
+                    if registration:
+                        self._add_alias(subject, subject.name, "registration", None)
+                        subject.name, subject.name_norm = value, normalize_name(value)
+                        changed = True
+                    else:
+                        self._add_alias(subject, value, "report", reporter_org)
+                continue
+            if current != value and (registration or current in (None, "")):
+                setattr(subject, attr, value)
+                changed = True
+        if changed:
+            self.drafts.append(
+                EventDraft(
+                    "subject.update", "subject", subject.id, before=before, after=snapshot(subject)
+                )
+            )
+        return subject, problems
+
+    def _add_alias(
+        self, subject: Subject, name: str, source: str, org_id: uuid.UUID | None
+    ) -> None:
+        norm = normalize_name(name)
+        key = (subject.id, norm, org_id)
+        if key in self._aliases_seen:
+            return
+        self._aliases_seen.add(key)
+        exists = self.session.execute(
+            select(SubjectAlias.id).where(
+                SubjectAlias.subject_id == subject.id,
+                SubjectAlias.name_norm == norm,
+                SubjectAlias.org_id.is_(None) if org_id is None else SubjectAlias.org_id == org_id,
+            )
+        ).first()
+        if not exists:
+            self.session.add(
+                SubjectAlias(
+                    subject_id=subject.id, name=name, name_norm=norm, source=source, org_id=org_id
+                )
+            )
+
+    def flush(self) -> None:
+        """Write new and changed subjects and their audit events."""
+        self.session.flush()
+        record_events(self.session, actor=self.actor, drafts=self.drafts)
+        self.drafts = []
+
+
 def ensure_subject(
     session: Session,
     *,
@@ -141,124 +365,13 @@ def ensure_subject(
     registration: bool = False,
     skip_code_check: bool = False,
 ) -> tuple[Subject, list[Problem]]:
-    """The subject these facts describe, created if new; warnings are returned.
-
-    Registration data (``registration=True``) is authoritative for the name and the
-    registered attributes; other reports only fill gaps and record new names as
-    aliases. Codes that fail their checks raise ``ValidationFailed``, unless the
-    caller has already checked them (``skip_code_check``, e.g. with the legacy
-    exception register).
-    """
-    problems: list[Problem] = []
-    uscc = normalize_code(facts.uscc) if facts.uscc else None
-    id_number = normalize_code(facts.id_number) if facts.id_number else None
-    regno = normalize_code(facts.regno) if facts.regno else None
-    if not skip_code_check:
-        _checked(uscc, "uscc", problems)
-        _checked(id_number, "id_number", problems)
-        _checked(regno, "regno", problems)
-    if any(p.level == "error" for p in problems):
-        raise ValidationFailed.from_problems(problems)
-    name = clean_display_name(facts.name or "")
-    if not name:
-        raise ValidationFailed.one("name", "主体名称不能为空", "subject name is empty")
-    if not (uscc or id_number or regno or facts.org_code):
-        raise ValidationFailed.one(
-            "uscc",
-            "缺少主体代码：须提供统一社会信用代码、注册号或身份证件号码",
-            "no subject identifier: USCC, registration number or ID number needed",
-        )
-
-    subject: Subject | None = None
-    if uscc:
-        subject = session.execute(select(Subject).where(Subject.uscc == uscc)).scalar_one_or_none()
-    id_hash = vault.lookup_hash("ric", person_key(id_number)) if id_number else None
-    if subject is None and id_hash:
-        subject = session.execute(
-            select(Subject).where(Subject.id_hash == id_hash)
-        ).scalar_one_or_none()
-    if subject is None and regno:
-        subject = session.execute(select(Subject).where(Subject.regno == regno)).scalars().first()
-
-    kind = _kind_for(facts, uscc)
-    new_attrs: dict[str, Any] = {
-        f.name: getattr(facts, f.name)
-        for f in fields(facts)
-        if f.name in _REGISTRATION_ATTRS and getattr(facts, f.name) not in (None, "")
-    }
-    new_attrs["name"] = name
-    if kind is SubjectKind.natural_person:
-        # No addresses of persons are kept (RULES.md §11).
-        new_attrs.pop("address", None)
-    if "district" not in new_attrs and uscc and uscc[2:8].isdigit():
-        new_attrs["district"] = uscc[2:8]
-
-    if subject is None:
-        subject = Subject(kind=kind.value, uscc=uscc, regno=regno, name_norm=normalize_name(name))
-        if facts.org_code:
-            subject.org_code = normalize_code(facts.org_code).replace("-", "")
-        elif uscc:
-            subject.org_code = uscc[8:17]
-        if id_number:
-            subject.id_hash = id_hash
-            subject.id_sealed = vault.seal(id_number)
-            subject.id_masked = ID_NUMBER.apply(id_number)
-        for attr, value in new_attrs.items():
-            setattr(subject, attr, value)
-        session.add(subject)
-        session.flush()
-        record_event(
-            session,
-            actor=actor,
-            action="subject.create",
-            entity_type="subject",
-            entity_id=subject.id,
-            after=snapshot(subject),
-        )
-        return subject, problems
-
-    before = snapshot(subject)
-    changed = False
-    if uscc and not subject.uscc:
-        subject.uscc, changed = uscc, True
-    if regno and not subject.regno:
-        subject.regno, changed = regno, True
-    for attr, value in new_attrs.items():
-        current = getattr(subject, attr)
-        if attr == "name":
-            if normalize_name(value) != subject.name_norm:
-                if registration:
-                    _add_alias(session, subject, subject.name)
-                    subject.name, subject.name_norm, changed = value, normalize_name(value), True
-                else:
-                    _add_alias(session, subject, value)
-            continue
-        if current != value and (registration or current in (None, "")):
-            setattr(subject, attr, value)
-            changed = True
-    if changed:
-        session.flush()
-        record_event(
-            session,
-            actor=actor,
-            action="subject.update",
-            entity_type="subject",
-            entity_id=subject.id,
-            before=before,
-            after=snapshot(subject),
-        )
+    """One subject, found or created (see ``SubjectRegister.resolve``), written at once."""
+    register = SubjectRegister(session, actor=actor, vault=vault)
+    subject, problems = register.resolve(
+        facts, registration=registration, skip_code_check=skip_code_check, reporter_org=actor.org_id
+    )
+    register.flush()
     return subject, problems
-
-
-def _add_alias(session: Session, subject: Subject, name: str) -> None:
-    norm = normalize_name(name)
-    exists = session.execute(
-        select(SubjectAlias.id).where(
-            SubjectAlias.subject_id == subject.id, SubjectAlias.name_norm == norm
-        )
-    ).first()
-    if not exists:
-        session.add(SubjectAlias(subject_id=subject.id, name=name, name_norm=norm))
 
 
 def reveal_id_number(

@@ -14,9 +14,11 @@ from xinyong import __version__
 from xinyong.config import Settings, get_settings
 from xinyong.runtime import Runtime
 from xinyong.web import errors
-from xinyong.web.api import reference, staff
+from xinyong.web.api import collection, reference, staff
 from xinyong.web.deps import RuntimeDep
+from xinyong.web.pages import collection as collection_pages
 from xinyong.web.pages import public as public_pages
+from xinyong.web.pages import quality as quality_pages
 from xinyong.web.pages import staff as staff_pages
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.include_router(reference.router)
     app.include_router(staff.router)
+    app.include_router(collection.router)
     app.include_router(public_pages.router)
     app.include_router(staff_pages.router)
+    app.include_router(quality_pages.router)
+    app.include_router(collection_pages.router)
     return app

@@ -1,0 +1,1 @@
+"""Collection (归集) of records from departments: readers, submissions, quarantine."""

@@ -1,0 +1,187 @@
+"""Departments' systems report over the HTTP API: per-row report, quarantine, fix and
+resend, corrections with provenance, revocation, timeliness."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.functional.collecting import make_department, penalty, uscc
+from xinyong.audit.service import events_for
+from xinyong.db import china_today
+from xinyong.ingest.models import QuarantineRow, Submission
+from xinyong.records.models import CreditRecord
+from xinyong.records.service import is_published
+from xinyong.runtime import Runtime
+
+BAD_CODE = uscc("MA2P0003")[:-1] + ("0" if uscc("MA2P0003")[-1] != "0" else "1")
+
+
+def test_api_report_names_every_bad_row_and_keeps_it_in_quarantine(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    rows = [penalty(dept, 1), penalty(dept, 2), penalty(dept, 3, CF_XDR_SHXYM=BAD_CODE)]
+    rows[1]["CF_NR_FK"] = ""  # 罚款 without an amount
+    response = client.post("/api/v1/records/xzcf", json=rows, headers=dept.headers)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["accepted"], report["rejected"], report["updated"]) == (1, 2, 0)
+    by_row = {(r["row"], r["field"]): r for r in report["rows"]}
+    assert by_row[(2, "CF_NR_FK")]["level"] == "error"
+    assert "罚款金额" in by_row[(2, "CF_NR_FK")]["reason"]
+    assert "校验位" in by_row[(3, "CF_XDR_SHXYM")]["reason"]
+    assert set(report) >= {"accepted", "updated", "unchanged", "rejected", "warnings", "rows"}
+
+    listed = client.get("/api/v1/quarantine", headers=dept.headers).json()
+    assert listed["total"] == 2
+    kept = {r["row"]: r for r in listed["rows"]}
+    assert kept[3]["raw"]["CF_XDR_SHXYM"] == BAD_CODE  # original content, as sent
+
+    # Sending the same file again: nothing duplicated.
+    again = client.post("/api/v1/records/xzcf", json=rows, headers=dept.headers).json()
+    assert (again["accepted"], again["unchanged"], again["rejected"]) == (0, 1, 2)
+    assert client.get("/api/v1/quarantine", headers=dept.headers).json()["total"] == 2
+
+
+def test_quarantined_row_fixed_and_resent_is_loaded_and_resolved(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    bad = penalty(dept, 7, CF_XDR_SHXYM=BAD_CODE)
+    client.post("/api/v1/records/xzcf", json=[bad], headers=dept.headers)
+    (row,) = client.get("/api/v1/quarantine", headers=dept.headers).json()["rows"]
+
+    still_bad = client.post(
+        f"/api/v1/quarantine/{row['id']}/resubmit",
+        json={"values": {**row["raw"], "CF_JDRQ": "2099-01-01"}},
+        headers=dept.headers,
+    ).json()
+    assert still_bad["rejected"] == 1
+    listed = client.get("/api/v1/quarantine", headers=dept.headers).json()
+    assert listed["total"] == 1  # still one row, with the new problems
+    assert any(p["field"] == "CF_JDRQ" for p in listed["rows"][0]["problems"])
+
+    fixed = {**row["raw"], "CF_XDR_SHXYM": uscc("MA2P0007")}
+    report = client.post(
+        f"/api/v1/quarantine/{row['id']}/resubmit", json={"values": fixed}, headers=dept.headers
+    ).json()
+    assert report["accepted"] == 1, report
+    assert client.get("/api/v1/quarantine", headers=dept.headers).json()["total"] == 0
+    resolved = client.get(f"/api/v1/quarantine/{row['id']}", headers=dept.headers).json()
+    assert resolved["status"] == "resolved"
+    record = client.get(
+        "/api/v1/records/xzcf", params={"doc_number": bad["CF_WSH"]}, headers=dept.headers
+    ).json()
+    assert record["first_pass"] is False  # it failed its first submission
+
+
+def test_changed_resend_is_a_correction_with_per_value_provenance(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    first = client.post("/api/v1/records/xzcf", json=[penalty(dept, 1)], headers=dept.headers)
+    changed = penalty(dept, 1, CF_NR="罚款人民币6万元", CF_NR_FK="6")
+    second = client.post(
+        "/api/v1/records/xzcf",
+        json={"records": [changed], "reason": "金额录入错误"},
+        headers=dept.headers,
+    ).json()
+    assert second["updated"] == 1 and second["accepted"] == 0
+    record = client.get(
+        "/api/v1/records/xzcf", params={"doc_number": changed["CF_WSH"]}, headers=dept.headers
+    ).json()
+    assert record["version"] == 2
+    sources = record["value_sources"]
+    assert sources["CF_NR_FK"] == second["submission_id"]
+    assert sources["CF_NR"] == second["submission_id"]
+    assert sources["CF_WFXW"] == first.json()["submission_id"]
+    with runtime.sessions() as session:
+        (correction,) = [
+            e for e in events_for(session, "record", record["id"]) if e.action == "record.correct"
+        ]
+        assert correction.reason == "金额录入错误"
+        assert correction.before is not None
+        assert correction.before["values"]["CF_NR_FK"] == "5"
+        sub = session.get(Submission, __import__("uuid").UUID(second["submission_id"]))
+        assert sub is not None and sub.updated == 1
+
+
+def test_revoked_record_leaves_publication_within_three_working_days(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    row = penalty(dept, 1)
+    client.post("/api/v1/records/xzcf", json=[row], headers=dept.headers)
+    response = client.post(
+        "/api/v1/records/xzcf/revoke",
+        json={
+            "doc_number": row["CF_WSH"],
+            "reason": "行政复议撤销",
+            "legal_basis": "厦府复〔2026〕1号",
+        },
+        headers=dept.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "revoked"
+    unpublish_by = dt.date.fromisoformat(body["unpublish_by"])
+    assert china_today() < unpublish_by <= china_today() + dt.timedelta(days=9)
+    with runtime.sessions() as session:
+        record = session.execute(
+            select(CreditRecord).where(CreditRecord.doc_number == row["CF_WSH"])
+        ).scalar_one()
+        assert not is_published(record, china_today())
+        actions = [e.action for e in events_for(session, "record", record.id)]
+        assert actions == ["record.create", "record.revoke"]
+    # Resending the revoked decision does not bring it back.
+    again = client.post("/api/v1/records/xzcf", json=[row], headers=dept.headers).json()
+    assert again["unchanged"] == 1 and again["warnings"] == 1
+
+
+def test_department_cannot_report_another_authoritys_decision(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    other = uscc("HB350202", "11", "350200")
+    row = penalty(dept, 1, CF_CFJGDM=other)
+    report = client.post("/api/v1/records/xzcf", json=[row], headers=dept.headers).json()
+    assert report["rejected"] == 1
+    (problem,) = [r for r in report["rows"] if r["field"] == "CF_CFJGDM"]
+    assert other in problem["reason"] and "本单位" in problem["reason"]
+
+
+def test_timeliness_counts_working_days_and_late_records_are_accepted(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    old = penalty(dept, 1, decided=dt.date(2026, 3, 5))
+    fresh = penalty(dept, 2, decided=china_today())
+    report = client.post("/api/v1/records/xzcf", json=[old, fresh], headers=dept.headers).json()
+    assert report["accepted"] == 2
+    with runtime.sessions() as session:
+        records = {
+            r.doc_number: r
+            for r in session.execute(
+                select(CreditRecord).where(CreditRecord.authority_code == dept.uscc)
+            ).scalars()
+        }
+        late = records[old["CF_WSH"]]
+        assert late.late is True and late.lag_workdays is not None and late.lag_workdays > 7
+        assert records[fresh["CF_WSH"]].late is False
+        assert records[fresh["CF_WSH"]].lag_workdays == 0
+
+
+def test_api_refuses_non_list_body_and_unknown_item(client: TestClient, runtime: Runtime) -> None:
+    dept = make_department(runtime)
+    bad = client.post("/api/v1/records/xzcf", json={"x": 1}, headers=dept.headers)
+    assert bad.status_code == 422
+    assert "JSON 数组" in bad.json()["error"]["message"]
+    unknown = client.post("/api/v1/records/nosuch", json=[{}], headers=dept.headers)
+    assert unknown.status_code == 404
+    anonymous = client.post("/api/v1/records/xzcf", json=[penalty(dept)])
+    assert anonymous.status_code == 401
+    with runtime.sessions() as session:
+        assert session.execute(select(QuarantineRow)).first() is None
