@@ -150,12 +150,15 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data)")] = 20260401,
 ) -> None:
     """Generate a realistic synthetic data set (initialises the database first)."""
-    from xinyong.demo.generator import generate
+    from xinyong.db import china_today
+    from xinyong.demo.generator import generate, sample_submission
     from xinyong.setup import initialise
 
     rt = runtime()
     initialise(rt, actor=cli_actor())
     summary = generate(rt, subjects=subjects, seed=seed, actor=cli_actor())
+    if summary.get("demo") == "generated":
+        summary["sample_submission"] = sample_submission(rt, actor=cli_actor(), today=china_today())
     emit(summary)
     err.print(
         f"[green]演示数据已就绪[/]（{rt.settings.database_url}）。工作人员账号："

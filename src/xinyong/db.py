@@ -9,14 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Uuid,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -107,6 +118,19 @@ def _sqlite_module() -> Any:
     import sqlean
 
     return sqlean
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``, written for PostgreSQL as ``= ANY(array)`` with one array
+    parameter: with a thousand separate parameters its planner tends to scan instead of
+    using the index (bulk collection looks up a thousand keys at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        item_type = column.type if not isinstance(column.type, Uuid) else Uuid()
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(item_type))),
+        )
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _json_dumps(value: Any) -> str:

@@ -337,3 +337,38 @@ def test_fifteen_and_eighteen_digit_ids_are_one_person(
         penalty(dept, **base, CF_XDR_ZJHM="41000119910101123X", CF_WSH="厦市监罚〔2024〕17号"),
     ).record
     assert old.subject_id == new.subject_id
+
+
+@pytest.mark.parametrize(
+    ("decided", "received"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        ("2024-09-27", "2024-10-09"),  # across the National Day holiday
+        ("2024-12-31", "2025-01-10"),
+        ("2023-06-01", "2026-11-20"),
+    ],
+)
+def test_timeliness_lag_counts_working_days_like_the_calendar(
+    session: Session, dept: Actor, vault: DataVault, decided: str, received: str
+) -> None:
+    from xinyong.workdays.service import load_calendar, seed_from_chinesecalendar
+
+    seed_from_chinesecalendar(session, actor=Actor.system())
+    calendar = load_calendar(session)
+    arrival = dt.date.fromisoformat(received)
+    row = penalty(dept, CF_JDRQ=decided, CF_YXQ="2027-01-01")
+    record = report_record(
+        session,
+        actor=dept,
+        catalog=CATALOG,
+        rulebook=RULES,
+        vault=vault,
+        item_code="xzcf",
+        raw=row,
+        today=arrival,
+        calendar=calendar,
+    ).record
+    expected = calendar.working_days_between(dt.date.fromisoformat(decided), arrival).count
+    assert record.lag_workdays == expected
+    assert record.late is (expected > 7)
+    assert record.received_on == arrival

@@ -1153,9 +1153,12 @@ def seal_personal(item: CatalogItem, values: Mapping[str, Any], vault: DataVault
     hashes: dict[str, str] = {}
     for spec in item.fields:
         value = values.get(spec.code)
-        if is_blank(value):
+        if value is None or is_blank(value):
             continue
         json_value = _json_value(value)
+        if spec.personal is False:
+            clear[spec.code] = json_value
+            continue
         if not is_personal(spec, values):
             clear[spec.code] = json_value
             continue

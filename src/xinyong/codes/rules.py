@@ -51,6 +51,7 @@ _FIELD = "code"
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 
 
+@lru_cache(maxsize=65_536)  # bulk loads repeat the same codes on many rows
 def normalize_code(raw: str) -> str:
     """The code as compared and stored.
 

@@ -26,7 +26,8 @@ from xinyong.actors import Actor
 from xinyong.catalog.loader import CatalogItem
 from xinyong.catalog.rules import parse_date
 from xinyong.codes.rules import org_code_check_char, ric_check_char, uscc_check_char
-from xinyong.db import transaction
+from xinyong.db import transaction, utcnow
+from xinyong.ingest.models import Submission
 from xinyong.records.service import report_record
 from xinyong.runtime import Runtime
 from xinyong.workdays.rules import WorkCalendar
@@ -218,6 +219,28 @@ class _Gen:
         self.start = today - dt.timedelta(days=3 * 365)
         self.counts: dict[str, int] = {}
         self.doc_seq = 0
+        self.submissions: dict[tuple[str, str], Submission] = {}
+
+    def submission(self, session: Session, dept: Dept, item_code: str) -> Submission:
+        """One submission per department and item holds the demo data's provenance."""
+        key = (dept.sector, item_code)
+        if key not in self.submissions:
+            sub = Submission(
+                org_id=dept.org.id,
+                item_code=item_code,
+                channel="cli",
+                actor=dept.actor.label,
+                filename="演示数据",
+                status="done",
+                received_on=self.today,
+                rows_report={"rows": []},
+                accepted=0,
+                finished_at=utcnow(),
+            )
+            session.add(sub)
+            session.flush()
+            self.submissions[key] = sub
+        return self.submissions[key]
 
     def report(self, session: Session, dept: Dept, item_code: str, row: Mapping[str, Any]) -> None:
         item = self.rt.catalog.item(item_code)
@@ -228,7 +251,7 @@ class _Gen:
             # Most departments report within the 7 working days; some are late.
             lag = self.rng.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 9, 12])
             received = min(self.today, self.cal.add_working_days(decided, lag).date)
-        report_record(
+        result = report_record(
             session,
             actor=dept.actor,
             catalog=self.rt.catalog,
@@ -238,7 +261,9 @@ class _Gen:
             raw=raw,
             today=received,
             calendar=self.cal,
+            submission_id=self.submission(session, dept, item_code).id,
         )
+        self.submissions[(dept.sector, item_code)].accepted += result.outcome == "created"
         self.counts[item_code] = self.counts.get(item_code, 0) + 1
 
     def day(self) -> dt.date:
@@ -445,3 +470,53 @@ def generate(rt: Runtime, *, subjects: int, seed: int, actor: Actor) -> dict[str
             if i % 50 == 0:
                 progress.update(task, completed=i + 1)
     return {"demo": "generated", "subjects": subjects, "records": gen.counts, **accounts}
+
+
+def sample_submission(rt: Runtime, *, actor: Actor, today: dt.date) -> dict[str, Any]:
+    """A small penalty file from the market regulator sent through the collection
+    pipeline, two of whose rows are wrong, so the report and quarantine pages have
+    something to show."""
+    from xinyong.ingest.readers import table_from_records
+    from xinyong.ingest.service import Collector
+
+    name, body, _ = DEPARTMENTS[0]
+    dept_uscc = make_uscc("11", "350200", make_org_code(body))
+    rows: list[dict[str, Any]] = []
+    for i in range(1, 11):
+        party = make_uscc("91", "350206", make_org_code(f"MD{i:06d}"))
+        decided = today - dt.timedelta(days=2 + i)
+        rows.append(
+            {
+                "行政相对人名称": f"厦门演示{i}号商贸有限公司",
+                "行政相对人类别": "法人及非法人组织",
+                "统一社会信用代码": party,
+                "法定代表人": "陈明",
+                "处罚决定书文号": f"厦市监罚〔{decided.year}〕演示{i}号",
+                "违法行为类型": "未按规定进行年度报告",
+                "违法事实": "当事人未按规定报送年度报告。",
+                "处罚依据": "《市场主体登记管理条例》第四十五条",
+                "处罚类别": "罚款",
+                "处罚内容": "罚款人民币0.5万元",
+                "罚款金额（万元）": "0.5",
+                "处罚决定日期": decided.isoformat(),
+                "处罚有效期": (decided + dt.timedelta(days=365)).isoformat(),
+                "处罚机关": name,
+                "处罚机关统一社会信用代码": dept_uscc,
+                "数据来源单位": name,
+                "数据来源单位统一社会信用代码": dept_uscc,
+            }
+        )
+    rows[3]["统一社会信用代码"] = rows[3]["统一社会信用代码"][:-1] + (
+        "0" if rows[3]["统一社会信用代码"][-1] != "0" else "1"
+    )  # a wrong check character
+    rows[7]["罚款金额（万元）"] = ""  # 罚款 without the amount
+    collector = Collector(rt.sessions, actor, rt.catalog, rt.rulebook, rt.vault)
+    report = collector.collect(
+        table_from_records(rows),
+        item_code="xzcf",
+        department=dept_uscc,
+        channel="api",
+        reason="演示数据",
+        today=today,
+    )
+    return {k: report.as_dict()[k] for k in ("accepted", "rejected")}

@@ -30,7 +30,7 @@ from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.catalog.loader import Catalog, CatalogItem
-from xinyong.db import china_today, transaction, utcnow
+from xinyong.db import china_today, one_of, transaction, utcnow
 from xinyong.errors import Forbidden, NotFound, Problem, ValidationFailed, XinyongError
 from xinyong.ingest.models import QuarantineRow, Submission
 from xinyong.ingest.readers import ReadInterrupted, SourceRow, Table
@@ -51,6 +51,8 @@ log = logging.getLogger("xinyong.ingest")
 REPORT_ROWS_KEPT = 10_000
 REPORT_ROWS_STORED = 1_000
 DEFAULT_BATCH = 2_000
+# Accepted rows after which PostgreSQL statistics are refreshed mid-load (then x4 each time).
+ANALYSE_FIRST = 2_000
 
 
 @dataclass
@@ -363,11 +365,17 @@ class Collector:
         )
         code_cache: CodeAnswers = {}
         stopped: list[ReadInterrupted] = []
+        analyse_at = ANALYSE_FIRST
         try:
             for batch in _batches(table.rows(), self.batch_size, stopped):
                 with transaction(self.sessions) as session:
                     loader.bind(session, cached_code_checkers(session, code_cache))
                     self._load_batch(session, loader, report, batch, mapping, org, resubmitting)
+                if report.accepted >= analyse_at:
+                    # Keep PostgreSQL's statistics in step with a growing table, or the
+                    # planner, believing it small, scans it for every batch's lookups.
+                    self._refresh_statistics(during_load=True)
+                    analyse_at *= 4
         except DBAPIError as exc:
             log.error("database error while loading submission %s: %s", report.submission_id, exc)
             self._finish(
@@ -464,7 +472,8 @@ class Collector:
             chunk = keys[start : start + 1000]
             for (key,) in session.execute(
                 select(QuarantineRow.doc_key).where(
-                    QuarantineRow.item_code == item_code, QuarantineRow.doc_key.in_(chunk)
+                    QuarantineRow.item_code == item_code,
+                    one_of(session, QuarantineRow.doc_key, chunk),
                 )
             ):
                 found.add(str(key).split("|", 1)[1])
@@ -508,7 +517,7 @@ class Collector:
                     QuarantineRow.org_id == org.id,
                     QuarantineRow.item_code == item_code,
                     QuarantineRow.status == "open",
-                    QuarantineRow.raw_hash.in_({e[4] for e in entries}),
+                    one_of(session, QuarantineRow.raw_hash, sorted({e[4] for e in entries})),
                 )
             ).scalars()
         )
@@ -554,7 +563,7 @@ class Collector:
                 .where(
                     QuarantineRow.item_code == item_code,
                     QuarantineRow.status == "open",
-                    QuarantineRow.doc_key.in_(keys[start : start + 1000]),
+                    one_of(session, QuarantineRow.doc_key, keys[start : start + 1000]),
                 )
                 .values(status="resolved", resolved_by=report.submission_id, resolved_at=now)
             )
@@ -610,14 +619,15 @@ class Collector:
         except DBAPIError as exc:  # the database is gone: the report still tells the caller
             log.error("could not record the end of submission %s: %s", report.submission_id, exc)
 
-    def _refresh_statistics(self) -> None:
-        """After a large load: fresh planner statistics (and, on SQLite, its optimiser)."""
+    def _refresh_statistics(self, *, during_load: bool = False) -> None:
+        """Fresh planner statistics during and after a large load (and, after it, SQLite's
+        optimiser)."""
         try:
             with transaction(self.sessions) as session:
                 if session.get_bind().dialect.name == "postgresql":
-                    session.execute(text("ANALYZE credit_record"))
-                    session.execute(text("ANALYZE subject"))
-                else:
+                    for table in ("credit_record", "subject", "audit_event"):
+                        session.execute(text(f"ANALYZE {table}"))
+                elif not during_load:
                     session.execute(text("PRAGMA optimize"))
         except DBAPIError as exc:
             log.warning("statistics not refreshed: %s", exc)

@@ -28,13 +28,13 @@ from xinyong.catalog.loader import Catalog, CatalogItem
 from xinyong.catalog.rules import CodeChecker, ValidatedValues, seal_personal, validate_values
 from xinyong.codes.rules import normalize_code
 from xinyong.codes.service import check_code_with_exceptions
-from xinyong.db import new_id, utcnow
+from xinyong.db import new_id, one_of, utcnow
 from xinyong.errors import Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
 from xinyong.rulesets.loader import RuleBook
 from xinyong.rulesets.rules import compute_periods, require_severity
-from xinyong.subjects.service import SubjectFacts, SubjectRegister
+from xinyong.subjects.service import KnownSubject, SubjectFacts, SubjectRegister
 from xinyong.workdays.rules import WorkCalendar
 
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
@@ -188,16 +188,22 @@ class RecordLoader:
         self.submission_id = submission_id
         self.reason = reason
         self.checkers = checkers if checkers is not None else cached_code_checkers(session)
-        self.subjects = SubjectRegister(session, actor=actor, vault=vault)
+        self.known_subjects: dict[str, KnownSubject] = {}
+        self.subjects = SubjectRegister(
+            session, actor=actor, vault=vault, known=self.known_subjects
+        )
         self._periods: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._lags: dict[dt.date, int] = {}
+        self._lags: dict[dt.date, int] = {received_on: 0}
+        self._walk_day, self._walk_count = received_on, 0
         self.timeliness = self.item.code != "djzc"  # registration data is not a decision
 
     def bind(self, session: Session, checkers: dict[str, CodeChecker]) -> None:
         """Work in ``session`` from now on (one transaction per batch); caches are kept."""
         self.session = session
         self.checkers = checkers
-        self.subjects = SubjectRegister(session, actor=self.actor, vault=self.vault)
+        self.subjects = SubjectRegister(
+            session, actor=self.actor, vault=self.vault, known=self.known_subjects
+        )
 
     # --- one row -------------------------------------------------------------------------
 
@@ -273,13 +279,17 @@ class RecordLoader:
         return cached
 
     def _lag(self, decided: dt.date) -> int | None:
+        """Working days in (decided, received_on]: the calendar is walked back from the
+        arrival date once, so a file of decisions spread over years costs one walk."""
         if not self.timeliness or decided > self.received_on:
             return None
-        lag = self._lags.get(decided)
-        if lag is None:
-            lag = self.calendar.working_days_between(decided, self.received_on).count
-            self._lags[decided] = lag
-        return lag
+        one = dt.timedelta(days=1)
+        while self._walk_day > decided:
+            if self.calendar.is_workday(self._walk_day):
+                self._walk_count += 1
+            self._walk_day -= one
+            self._lags[self._walk_day] = self._walk_count
+        return self._lags[decided]
 
     # --- a batch -------------------------------------------------------------------------
 
@@ -289,15 +299,13 @@ class RecordLoader:
         results: dict[int, RowResult] = {}
         derived: list[_Derived] = []
         facts = [subject_facts(item, p.checked.values) for p in rows]
-        self.subjects.preload(facts)
+        registration = item.code == "djzc"
+        self.subjects.preload(facts, skip_known=not registration)
         for prepared, fact in zip(rows, facts, strict=True):
             values = prepared.checked.values
             try:
-                subject, subject_warnings = self.subjects.resolve(
-                    fact,
-                    registration=item.code == "djzc",
-                    skip_code_check=True,
-                    reporter_org=self.org.id,
+                subject_id, subject_warnings = self.subjects.resolve_id(
+                    fact, registration=registration, reporter_org=self.org.id
                 )
             except ValidationFailed as exc:
                 results[prepared.row] = RowResult(
@@ -307,7 +315,7 @@ class RecordLoader:
             decided = values[item.decision_date_field]
             sealed = seal_personal(item, values, self.vault)
             state = {
-                "subject_id": subject.id,
+                "subject_id": subject_id,
                 "org_id": self.org.id,
                 "catalog_version": self.catalog.version,
                 "decision_date": decided,
@@ -410,7 +418,7 @@ class RecordLoader:
                 select(CreditRecord).where(
                     CreditRecord.item_code == self.item.code,
                     CreditRecord.authority_code == self.org.uscc,
-                    CreditRecord.doc_number.in_(chunk),
+                    one_of(self.session, CreditRecord.doc_number, chunk),
                 )
             ).scalars():
                 found[record.doc_number] = record

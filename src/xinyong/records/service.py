@@ -72,6 +72,7 @@ def report_record(
     today: dt.date,
     reason: str | None = None,
     calendar: WorkCalendar | None = None,
+    submission_id: uuid.UUID | None = None,
 ) -> ReportResult:
     """Validate and store one reported decision; raises ``ValidationFailed`` naming fields.
 
@@ -95,6 +96,7 @@ def report_record(
         item_code=item_code,
         org=org,
         received_on=today,
+        submission_id=submission_id,
         reason=reason,
         checkers=checkers,
     )

@@ -15,7 +15,7 @@ from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
 from xinyong.audit.service import EventDraft, record_event, record_events
 from xinyong.codes.rules import CodeCheck, check_code, normalize_code, ric15_to_ric
-from xinyong.db import new_id
+from xinyong.db import new_id, one_of
 from xinyong.errors import NotFound, Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.privacy.masking import ID_NUMBER
@@ -143,6 +143,37 @@ def _lookup_keys(
     return uscc, id_hash, regno
 
 
+def _new_attrs(
+    facts: SubjectFacts, kind: SubjectKind, name: str, uscc: str | None
+) -> dict[str, Any]:
+    """The registered attributes these facts give a subject."""
+    new_attrs: dict[str, Any] = {
+        f.name: getattr(facts, f.name)
+        for f in fields(facts)
+        if f.name in _REGISTRATION_ATTRS and getattr(facts, f.name) not in (None, "")
+    }
+    new_attrs["name"] = name
+    if kind is SubjectKind.natural_person:
+        # No addresses of persons are kept (RULES.md §11).
+        new_attrs.pop("address", None)
+    if "district" not in new_attrs and uscc and uscc[2:8].isdigit():
+        new_attrs["district"] = uscc[2:8]
+    return new_attrs
+
+
+@dataclass(frozen=True)
+class KnownSubject:
+    """What bulk loading remembers of a subject between batches: enough to see that a
+    report changes nothing about it (same name, no attribute it would fill)."""
+
+    id: uuid.UUID
+    name_norm: str
+    filled: frozenset[str]
+
+
+KNOWN_LIMIT = 300_000  # remembered subjects; the memory stays bounded on huge loads
+
+
 class SubjectRegister:
     """Finds, creates and updates subjects for many reports at once (bulk collection).
 
@@ -151,8 +182,16 @@ class SubjectRegister:
     drafts until ``flush`` writes them with the new subjects in one go.
     """
 
-    def __init__(self, session: Session, *, actor: Actor, vault: DataVault) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        actor: Actor,
+        vault: DataVault,
+        known: dict[str, KnownSubject] | None = None,
+    ) -> None:
         self.session = session
+        self.known: dict[str, KnownSubject] = known if known is not None else {}
         self.actor = actor
         self.vault = vault
         self.by_uscc: dict[str, Subject] = {}
@@ -173,13 +212,16 @@ class SubjectRegister:
         if subject.regno:
             self.by_regno.setdefault(subject.regno, subject)
 
-    def preload(self, many: list[SubjectFacts]) -> None:
-        """Fetch, in a few queries, the existing subjects that ``many`` name."""
+    def preload(self, many: list[SubjectFacts], *, skip_known: bool = False) -> None:
+        """Fetch, in a few queries, the existing subjects that ``many`` name (with
+        ``skip_known``, not those ``resolve_id`` can answer from memory)."""
         usccs: set[str] = set()
         hashes: set[str] = set()
         regnos: set[str] = set()
         for facts in many:
             uscc, id_hash, regno = _lookup_keys(facts, self.vault)
+            if skip_known and self._known(uscc, id_hash, regno) is not None:
+                continue
             if uscc and uscc not in self.loaded_uscc:
                 usccs.add(uscc)
             if id_hash and id_hash not in self.loaded_id_hash:
@@ -195,7 +237,7 @@ class SubjectRegister:
             for start in range(0, len(ordered), 1000):
                 chunk = ordered[start : start + 1000]
                 for subject in self.session.execute(
-                    select(Subject).where(column.in_(chunk))
+                    select(Subject).where(one_of(self.session, column, chunk))
                 ).scalars():
                     self._remember(subject)
         self.loaded_uscc |= usccs
@@ -265,17 +307,7 @@ class SubjectRegister:
 
         subject = self._find(uscc, id_hash, regno)
         kind = _kind_for(facts, uscc)
-        new_attrs: dict[str, Any] = {
-            f.name: getattr(facts, f.name)
-            for f in fields(facts)
-            if f.name in _REGISTRATION_ATTRS and getattr(facts, f.name) not in (None, "")
-        }
-        new_attrs["name"] = name
-        if kind is SubjectKind.natural_person:
-            # No addresses of persons are kept (RULES.md §11).
-            new_attrs.pop("address", None)
-        if "district" not in new_attrs and uscc and uscc[2:8].isdigit():
-            new_attrs["district"] = uscc[2:8]
+        new_attrs = _new_attrs(facts, kind, name, uscc)
 
         if subject is None:
             subject = Subject(
@@ -310,11 +342,11 @@ class SubjectRegister:
             if attr == "name":
                 if normalize_name(value) != subject.name_norm:
                     if registration:
-                        self._add_alias(subject, subject.name, "registration", None)
+                        self._add_alias(subject.id, subject.name, "registration", None)
                         subject.name, subject.name_norm = value, normalize_name(value)
                         changed = True
                     else:
-                        self._add_alias(subject, value, "report", reporter_org)
+                        self._add_alias(subject.id, value, "report", reporter_org)
                 continue
             if current != value and (registration or current in (None, "")):
                 setattr(subject, attr, value)
@@ -327,17 +359,73 @@ class SubjectRegister:
             )
         return subject, problems
 
+    def _known(
+        self, uscc: str | None, id_hash: str | None, regno: str | None
+    ) -> KnownSubject | None:
+        for key in (uscc and "u:" + uscc, id_hash and "h:" + id_hash, regno and "r:" + regno):
+            if key and key in self.known:
+                return self.known[key]
+        return None
+
+    def _know(self, subject: Subject) -> None:
+        if len(self.known) > KNOWN_LIMIT:
+            self.known.clear()
+        filled = frozenset(
+            attr
+            for attr in (*_REGISTRATION_ATTRS, "uscc", "regno")
+            if getattr(subject, attr) not in (None, "")
+        )
+        entry = KnownSubject(subject.id, subject.name_norm, filled)
+        for key in (
+            subject.uscc and "u:" + subject.uscc,
+            subject.id_hash and "h:" + subject.id_hash,
+            subject.regno and "r:" + subject.regno,
+        ):
+            if key:
+                self.known[key] = entry
+
+    def resolve_id(
+        self,
+        facts: SubjectFacts,
+        *,
+        registration: bool = False,
+        reporter_org: uuid.UUID | None = None,
+    ) -> tuple[uuid.UUID, list[Problem]]:
+        """Like ``resolve`` (codes already checked) but answers from memory, without
+        loading the subject, when a report changes nothing about a subject seen before:
+        the common case of a file naming the same firms again and again."""
+        if not registration:
+            uscc, id_hash, regno = _lookup_keys(facts, self.vault)
+            known = self._known(uscc, id_hash, regno)
+            name = clean_display_name(facts.name or "")
+            if known is not None and name:
+                attrs = _new_attrs(facts, _kind_for(facts, uscc), name, uscc)
+                attrs.pop("name")
+                if uscc:
+                    attrs["uscc"] = uscc
+                if regno:
+                    attrs["regno"] = regno
+                if all(attr in known.filled for attr in attrs):
+                    if normalize_name(name) != known.name_norm:
+                        self._add_alias(known.id, name, "report", reporter_org)
+                    return known.id, []
+        subject, problems = self.resolve(
+            facts, registration=registration, skip_code_check=True, reporter_org=reporter_org
+        )
+        self._know(subject)
+        return subject.id, problems
+
     def _add_alias(
-        self, subject: Subject, name: str, source: str, org_id: uuid.UUID | None
+        self, subject_id: uuid.UUID, name: str, source: str, org_id: uuid.UUID | None
     ) -> None:
         norm = normalize_name(name)
-        key = (subject.id, norm, org_id)
+        key = (subject_id, norm, org_id)
         if key in self._aliases_seen:
             return
         self._aliases_seen.add(key)
         exists = self.session.execute(
             select(SubjectAlias.id).where(
-                SubjectAlias.subject_id == subject.id,
+                SubjectAlias.subject_id == subject_id,
                 SubjectAlias.name_norm == norm,
                 SubjectAlias.org_id.is_(None) if org_id is None else SubjectAlias.org_id == org_id,
             )
@@ -345,7 +433,7 @@ class SubjectRegister:
         if not exists:
             self.session.add(
                 SubjectAlias(
-                    subject_id=subject.id, name=name, name_norm=norm, source=source, org_id=org_id
+                    subject_id=subject_id, name=name, name_norm=norm, source=source, org_id=org_id
                 )
             )
 
