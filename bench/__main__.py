@@ -6,12 +6,13 @@ machine, because this machine is shared and noisy: compare ratios, not seconds.
 
 from __future__ import annotations
 
-from bench import foundation
+from bench import collection, foundation
 
 
 def main() -> None:
     print("# Xinyong benchmarks\n")
     foundation.run()
+    collection.run()
 
 
 if __name__ == "__main__":

@@ -185,3 +185,31 @@ def test_api_refuses_non_list_body_and_unknown_item(client: TestClient, runtime:
     assert anonymous.status_code == 401
     with runtime.sessions() as session:
         assert session.execute(select(QuarantineRow)).first() is None
+
+
+def test_resubmission_may_send_only_the_corrected_cells(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    bad = penalty(dept, 9, CF_XDR_SHXYM=BAD_CODE)
+    client.post("/api/v1/records/xzcf", json=[bad], headers=dept.headers)
+    (row,) = client.get("/api/v1/quarantine", headers=dept.headers).json()["rows"]
+    report = client.post(
+        f"/api/v1/quarantine/{row['id']}/resubmit",
+        json={"values": {"统一社会信用代码": uscc("MA2P0009")}},  # a Chinese name works too
+        headers=dept.headers,
+    ).json()
+    assert report["accepted"] == 1, report
+
+
+def test_amount_written_differently_is_an_identical_resend(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    client.post("/api/v1/records/xzcf", json=[penalty(dept, 1)], headers=dept.headers)
+    again = client.post(
+        "/api/v1/records/xzcf",
+        json=[penalty(dept, 1, CF_NR_FK="5.00", CF_JDRQ="2026/03/05")],
+        headers=dept.headers,
+    ).json()
+    assert (again["unchanged"], again["updated"]) == (1, 0)

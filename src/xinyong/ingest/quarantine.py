@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Organisation
-from xinyong.accounts.roles import AUDITOR, OFFICE_ADMIN, OFFICE_STAFF, SYSTEM
+from xinyong.accounts.roles import AUDITOR, DEPT_REPORTER, OFFICE_ADMIN, OFFICE_STAFF, SYSTEM
+from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.db import transaction, utcnow
@@ -102,6 +103,7 @@ def withdraw_quarantined(
     org = session.get(Organisation, row.org_id)
     if not (actor.has_role(OFFICE_ADMIN, SYSTEM) or (org and org.uscc == actor.org_uscc)):
         raise Forbidden("只能撤回本单位的数据", "may only withdraw own rows")
+    require_role(actor, DEPT_REPORTER, OFFICE_ADMIN, SYSTEM)
     if not reason.strip():
         raise ValidationFailed.one("reason", "撤回须说明理由", "a reason is required")
     if row.status != "open":
@@ -140,8 +142,18 @@ def resubmit_quarantined(
             )
         org = session.get(Organisation, row.org_id)
         assert org is not None
-        item_code, department = row.item_code, org.uscc
-    cleaned = {str(k): v for k, v in values.items()}
+        item_code, department, original = row.item_code, org.uscc, dict(row.raw)
+    item = collector.catalog.item(item_code)
+
+    def by_field(cells: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in cells.items():
+            spec = item.resolve_column(str(key))
+            out[spec.code if spec else str(key)] = value
+        return out
+
+    # Only the corrected cells need be sent: the rest come from the quarantined row.
+    cleaned = {**by_field(original), **by_field(values)}
     return collector.collect(
         table_from_records([cleaned]),
         item_code=item_code,

@@ -82,6 +82,30 @@ class CollectionReport:
                 return
             self.rows.append({"row": row, "field": p.field, "level": p.level, "reason": p.reason})
 
+    def counters(self) -> tuple[int, ...]:
+        """The counts (and report length) now, to undo a batch that was rolled back."""
+        return (
+            self.accepted,
+            self.updated,
+            self.unchanged,
+            self.rejected,
+            self.warnings,
+            self.rows_seen,
+            len(self.rows),
+        )
+
+    def restore(self, saved: tuple[int, ...]) -> None:
+        (
+            self.accepted,
+            self.updated,
+            self.unchanged,
+            self.rejected,
+            self.warnings,
+            self.rows_seen,
+            kept,
+        ) = saved
+        del self.rows[kept:]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "submission_id": str(self.submission_id),
@@ -337,10 +361,11 @@ class Collector:
         except ValidationFailed as exc:
             guess = guess_item(self.catalog, table.headers)
             if guess is not None and guess.code != item.code:
+                first = exc.problems[0]
                 raise ValidationFailed.one(
                     "file",
-                    f"{exc.message}。表头看起来像事项「{guess.name}」（{guess.code}）",
-                    f"{exc.message_en}; the header looks like item {guess.code}",
+                    f"{first.reason}。表头看起来像事项「{guess.name}」（{guess.code}）",
+                    f"{first.reason_en}; the header looks like item {guess.code}",
                 ) from None
             raise
         for header in unknown:
@@ -368,6 +393,7 @@ class Collector:
         analyse_at = ANALYSE_FIRST
         try:
             for batch in _batches(table.rows(), self.batch_size, stopped):
+                saved = report.counters()
                 with transaction(self.sessions) as session:
                     loader.bind(session, cached_code_checkers(session, code_cache))
                     self._load_batch(session, loader, report, batch, mapping, org, resubmitting)
@@ -377,6 +403,7 @@ class Collector:
                     self._refresh_statistics(during_load=True)
                     analyse_at *= 4
         except DBAPIError as exc:
+            report.restore(saved)  # the batch in flight was rolled back: it does not count
             log.error("database error while loading submission %s: %s", report.submission_id, exc)
             self._finish(
                 report,

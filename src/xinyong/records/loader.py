@@ -15,6 +15,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
@@ -100,9 +101,19 @@ def subject_facts(item: CatalogItem, values: Mapping[str, Any]) -> SubjectFacts:
     )
 
 
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # 5, 5.0 and 5.00 万元 are one amount: a resend that writes it differently is
+        # identical, not a correction.
+        text = format(value.normalize(), "f")
+        return text
+    return value
+
+
 def fingerprint(vault: DataVault, values: Mapping[str, Any]) -> str:
     """A keyed hash of a decision's values: equal for an identical resend."""
-    blob = orjson.dumps(jsonable(dict(values)), option=orjson.OPT_SORT_KEYS).decode()
+    canonical = {code: _canonical(value) for code, value in values.items()}
+    blob = orjson.dumps(jsonable(canonical), option=orjson.OPT_SORT_KEYS).decode()
     return vault.lookup_hash("record", blob)
 
 

@@ -212,11 +212,17 @@ def record_view(record: CreditRecord) -> dict[str, Any]:
     }
 
 
-def _own_record(session: SessionDep, actor: Actor, item: str, doc_number: str) -> CreditRecord:
+def _own_record(
+    session: SessionDep, actor: Actor, item: str, doc_number: str, department: str | None = None
+) -> CreditRecord:
+    """A record of the actor's department (the office admin may name another one)."""
+    authority = actor.org_uscc or ""
+    if department and actor.has_role("office_admin"):
+        authority = department.strip().upper()
     record = session.execute(
         select(CreditRecord).where(
             CreditRecord.item_code == item,
-            CreditRecord.authority_code == (actor.org_uscc or ""),
+            CreditRecord.authority_code == authority,
             CreditRecord.doc_number == doc_number,
         )
     ).scalar_one_or_none()
@@ -246,9 +252,17 @@ def revoke(
     actor: CurrentActor,
     payload: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    """Body: ``{"doc_number": "…", "reason": "…", "legal_basis": "…"}``. The record
-    leaves publication at once and is kept for the audit."""
-    record = _own_record(session, actor, item, str(payload.get("doc_number") or ""))
+    """Body: ``{"doc_number": "…", "reason": "…", "legal_basis": "…"}`` (the office
+    administrator adds ``"department": USCC``). The record leaves publication at once
+    and is kept for the audit."""
+    department = payload.get("department")
+    record = _own_record(
+        session,
+        actor,
+        item,
+        str(payload.get("doc_number") or ""),
+        department if isinstance(department, str) else None,
+    )
     revoke_record(
         session,
         actor=actor,
