@@ -4,6 +4,7 @@ resend, corrections with provenance, revocation, timeliness."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -213,3 +214,45 @@ def test_amount_written_differently_is_an_identical_resend(
         headers=dept.headers,
     ).json()
     assert (again["unchanged"], again["updated"]) == (1, 0)
+
+
+def test_api_key_loads_a_cf_csv_and_an_xlsx_with_chinese_headers(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from tests.functional.collecting import chinese, csv_text
+
+    runtime.settings = runtime.settings.model_copy(update={"upload_dir": tmp_path})
+    dept = make_department(runtime)
+    rows = [penalty(dept, 1), penalty(dept, 2, CF_XDR_SHXYM=BAD_CODE)]
+    response = client.post(
+        "/api/v1/records/xzcf/file",
+        files={"file": ("penalties.csv", csv_text(rows).encode("utf-8"), "text/csv")},
+        headers=dept.headers,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["accepted"], report["rejected"]) == (1, 1)
+    assert [(r["row"], r["field"]) for r in report["rows"]] == [(2, "CF_XDR_SHXYM")]
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    xlsx_rows = [chinese(penalty(dept, n)) for n in (3, 4)]
+    sheet.append(list(xlsx_rows[0]))
+    for row in xlsx_rows:
+        sheet.append(list(row.values()))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        "/api/v1/records/xzcf/file",
+        files={"file": ("处罚.xlsx", buffer.getvalue(), "application/octet-stream")},
+        data={"reason": "月度报送"},
+        headers=dept.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 2
+    assert len(list(tmp_path.iterdir())) == 2  # both originals kept

@@ -438,12 +438,13 @@ class Collector:
         prepared: list[PreparedRow] = []
         rejected: list[tuple[SourceRow, list[Problem], str | None]] = []
         for source in batch:
-            structural = [p for p in source.problems if p.level == "error"]
-            if structural:
-                rejected.append((source, list(source.problems), None))
-                continue
             values = {mapping[h]: v for h, v in source.cells.items() if h in mapping}
             row = loader.prepare(source.number, values)
+            if any(p.level == "error" for p in source.problems):
+                # A row of the wrong shape is rejected whatever its values; they are still
+                # checked for the decision key, so a rerun of the repaired file finds it.
+                rejected.append((source, list(source.problems), row.doc_number))
+                continue
             row.checked.problems[:0] = list(source.problems)
             if resubmitting is not None:
                 row.first_pass = False

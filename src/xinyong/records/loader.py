@@ -242,11 +242,12 @@ class RecordLoader:
                     "error",
                 )
             )
+        # The decision's key within the department: its document number (the authority
+        # is the department itself), known even for a row rejected for other reasons.
+        keys = [k for k in item.key_fields if k != authority_field]
         doc_number = None
-        if all(k in checked.values for k in item.key_fields):
-            doc_number = "|".join(
-                str(checked.values[k]) for k in item.key_fields if k != authority_field
-            )
+        if all(k in checked.values for k in keys):
+            doc_number = "|".join(str(checked.values[k]) for k in keys)
         return PreparedRow(row, checked, doc_number)
 
     def _period_state(self, values: Mapping[str, Any], decided: dt.date) -> dict[str, Any]:

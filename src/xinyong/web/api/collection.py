@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Form, Query, UploadFile
 from sqlalchemy import select
 
 from xinyong.accounts.models import Organisation
@@ -19,8 +20,9 @@ from xinyong.ingest.quarantine import (
     sees_all_departments,
     withdraw_quarantined,
 )
-from xinyong.ingest.readers import table_from_records
+from xinyong.ingest.readers import open_table, table_from_records
 from xinyong.ingest.service import Collector
+from xinyong.ingest.uploads import save_upload
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import revoke_record, value_sources
 from xinyong.runtime import Runtime
@@ -123,6 +125,38 @@ def report_records(
         item_code=item,
         department=department,
         channel="api",
+        reason=reason,
+    )
+    return report.as_dict()
+
+
+@router.post("/records/{item}/file", summary="报送文件（CSV、XLSX、JSON）")
+def report_file(
+    item: str,
+    session: SessionDep,
+    rt: RuntimeDep,
+    actor: CurrentActor,
+    file: UploadFile,
+    reason: Annotated[str | None, Form(max_length=500)] = None,
+    department: Annotated[str | None, Form(max_length=18)] = None,
+) -> dict[str, Any]:
+    """Report a whole file (multipart field ``file``): CSV (UTF-8 or GBK), XLSX or JSON,
+    with CF_*/XK_* field codes or Chinese column names as the header. The file is kept;
+    the answer is the same report as for a JSON array."""
+    rt.catalog.item(item)
+    session.commit()  # release the request's transaction: the load runs its own
+    path, info = save_upload(
+        file.file,
+        file.filename,
+        folder=Path(rt.settings.upload_dir),
+        limit_mb=rt.settings.max_upload_mb,
+    )
+    report = collector(rt, actor).collect(
+        open_table(path, filename=info.filename),
+        item_code=item,
+        department=department,
+        channel="api",
+        file=info,
         reason=reason,
     )
     return report.as_dict()

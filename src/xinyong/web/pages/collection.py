@@ -4,7 +4,6 @@ resend quarantined rows, look up and revoke the department's own records."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.accounts.models import Organisation
 from xinyong.actors import Actor
-from xinyong.errors import NotFound, ValidationFailed, XinyongError
+from xinyong.errors import NotFound, XinyongError
 from xinyong.ingest.models import Submission
 from xinyong.ingest.quarantine import (
     STATUS_LABELS,
@@ -26,7 +26,8 @@ from xinyong.ingest.quarantine import (
     withdraw_quarantined,
 )
 from xinyong.ingest.readers import Table, open_table
-from xinyong.ingest.service import Collector, FileInfo, Started
+from xinyong.ingest.service import Collector, Started
+from xinyong.ingest.uploads import save_upload
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import revoke_record, value_sources
 from xinyong.runtime import Runtime
@@ -39,7 +40,11 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 # Files up to this size load during the request; larger ones load in the background
 # and the report page refreshes itself until the load is done.
 INLINE_BYTES = 5 * 1024 * 1024
+# The name a file is recorded under (Submission.filename), and the bytes of it kept in
+# the stored file's name after its 33-character unique prefix.
 SUBMISSION_STATUS = {"running": "处理中", "done": "已完成", "interrupted": "中断", "failed": "失败"}
+# How the report names problems that are not about one field.
+ROW_FIELD_LABELS = {"row": "整行", "file": "文件"}
 OUTCOME_CHANNELS = {"api": "接口", "upload": "上传", "cli": "命令行", "resubmit": "修正重报"}
 
 
@@ -91,33 +96,6 @@ def upload_form(
     )
 
 
-def _save_upload(rt: Runtime, upload: UploadFile) -> tuple[Path, FileInfo]:
-    """Keep the original file (nothing a department sent is lost), hashing as it is
-    copied; refuse files over the size limit without reading them whole."""
-    limit = rt.settings.max_upload_mb * 1024 * 1024
-    folder = Path(rt.settings.upload_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = Path(upload.filename or "upload").name
-    target = folder / f"{uuid.uuid4().hex}-{name}"
-    digest = hashlib.sha256()
-    size = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise ValidationFailed.one(
-                    "file",
-                    f"文件超过 {rt.settings.max_upload_mb} MB 上限；请拆分后上传，"
-                    "或由信用办使用命令行 xinyong ingest 导入",
-                    f"file larger than {rt.settings.max_upload_mb} MB",
-                )
-            digest.update(chunk)
-            out.write(chunk)
-    return target, FileInfo(name, digest.hexdigest(), size)
-
-
 def _load_in_background(collector: Collector, started: Started, table: Table) -> None:
     # A failure is recorded on the submission and shown on its page.
     with contextlib.suppress(XinyongError):
@@ -141,17 +119,26 @@ def upload(
     session.commit()  # the load runs its own transactions
     try:
         rt.catalog.item(item)
-        path, info = _save_upload(rt, file)
-        table = open_table(path, filename=info.filename)
-        collector = Collector(rt.sessions, actor, rt.catalog, rt.rulebook, rt.vault)
-        started = collector.start(
-            table,
-            item_code=item,
-            department=department or None,
-            channel="upload",
-            file=info,
-            reason=reason or None,
+        path, info = save_upload(
+            file.file,
+            file.filename,
+            folder=Path(rt.settings.upload_dir),
+            limit_mb=rt.settings.max_upload_mb,
         )
+        table = open_table(path, filename=info.filename)
+        try:
+            collector = Collector(rt.sessions, actor, rt.catalog, rt.rulebook, rt.vault)
+            started = collector.start(
+                table,
+                item_code=item,
+                department=department or None,
+                channel="upload",
+                file=info,
+                reason=reason or None,
+            )
+        except BaseException:
+            table.close()
+            raise
     except XinyongError as exc:
         return render(
             request,
@@ -231,6 +218,7 @@ def submission_page(
         return _login()
     sub, org = _visible_submission(session, actor, submission_id)
     view = submission_view(sub, org)
+    item = rt.catalog.item(sub.item_code)
     quarantined = list_quarantined(session, actor, status="all", submission_id=sub.id, limit=200)
     return render(
         request,
@@ -238,7 +226,8 @@ def submission_page(
         {
             "actor": actor,
             "s": view,
-            "item": rt.catalog.item(sub.item_code),
+            "item": item,
+            "labels": {**{f.code: f.name for f in item.fields}, **ROW_FIELD_LABELS},
             "quarantined": quarantined.rows,
             "status_labels": SUBMISSION_STATUS,
             "q_labels": STATUS_LABELS,
@@ -300,20 +289,42 @@ def _fix_form(
     for p in problems:
         by_field.setdefault(str(p.get("field") or ""), []).append(str(p.get("reason")))
     fields = []
+    shown: set[str] = set()
     for header, value in (values or row.raw).items():
         spec = item.resolve_column(header)
         code = spec.code if spec else header
+        shown.update({code, header})
         fields.append(
             {
                 "header": header,
-                "label": spec.label() if spec else header,
+                "label": spec.name if spec else header,
                 "code": code,
                 "value": "" if value is None else value,
                 "problems": by_field.get(code, []) + by_field.get(header, []),
                 "long": bool(spec and spec.type == "text"),
             }
         )
-    row_level = by_field.get("row", [])
+    # A field the file had no column for (a fine amount the penalty needs, say): an
+    # empty input beside its problem, so the row can be completed here.
+    row_level = list(by_field.get("row", []))
+    for code, reasons in by_field.items():
+        if code in shown or code == "row":
+            continue
+        spec = item.resolve_column(code)
+        if spec is None or spec.code in shown:
+            row_level.extend(reasons)  # about the file or the row as a whole
+            continue
+        shown.add(spec.code)
+        fields.append(
+            {
+                "header": spec.code,
+                "label": spec.name,
+                "code": spec.code,
+                "value": "",
+                "problems": reasons,
+                "long": spec.type == "text",
+            }
+        )
     return render(
         request,
         "staff/collection_fix.html",
@@ -355,12 +366,33 @@ async def quarantine_resend(
     form = await request.form()
     values = {str(k)[2:]: str(v) for k, v in form.multi_items() if str(k).startswith("f:")}
     reason = str(form.get("reason") or "") or None
+    # The load and its transactions are blocking work: off the event loop.
+    return await run_in_threadpool(_resend, request, rt, actor, row_id, values, reason)
+
+
+def _resend(
+    request: Request,
+    rt: Runtime,
+    actor: Actor,
+    row_id: uuid.UUID,
+    values: dict[str, Any],
+    reason: str | None,
+) -> Response:
     collector = Collector(rt.sessions, actor, rt.catalog, rt.rulebook, rt.vault)
     try:
         report = resubmit_quarantined(collector, row_id, values, reason=reason)
     except XinyongError as exc:
         with rt.sessions() as session:
-            return _fix_form(request, session, rt, actor, row_id, error=exc, status_code=exc.status)
+            return _fix_form(
+                request,
+                session,
+                rt,
+                actor,
+                row_id,
+                error=exc,
+                values=values,  # what the officer typed, not the stored row
+                status_code=exc.status,
+            )
     if report.rejected:
         return RedirectResponse(f"/staff/collection/quarantine/{row_id}?again=1", 303)
     return RedirectResponse(f"/staff/collection/submissions/{report.submission_id}", 303)
@@ -379,9 +411,9 @@ def quarantine_withdraw(
         return _login()
     try:
         withdraw_quarantined(session, actor, row_id, reason=reason)
-    except ValidationFailed as exc:
+    except XinyongError as exc:
         session.rollback()
-        return _fix_form(request, session, rt, actor, row_id, error=exc, status_code=422)
+        return _fix_form(request, session, rt, actor, row_id, error=exc, status_code=exc.status)
     return RedirectResponse("/staff/collection/quarantine", 303)
 
 
@@ -444,10 +476,22 @@ def record_page(
     session: SessionDep,
     rt: RuntimeDep,
     actor: OptionalActor,
-    error: str | None = None,
 ) -> Response:
     if actor is None:
         return _login()
+    return _record_view(request, session, rt, actor, record_id)
+
+
+def _record_view(
+    request: Request,
+    session: SessionDep,
+    rt: Runtime,
+    actor: Actor,
+    record_id: uuid.UUID,
+    *,
+    error: XinyongError | None = None,
+) -> Response:
+    """The record page; ``error`` is why a revocation just failed (never from the URL)."""
     record = _visible_record(session, actor, record_id)
     item = rt.catalog.item(record.item_code)
     sources = value_sources(record)
@@ -463,9 +507,7 @@ def record_page(
             value = record.values.get(spec.code, record.masked.get(spec.code, "（已加密）"))
             source_id = sources.get(spec.code)
             source = subs.get(source_id) if source_id else None
-            rows.append(
-                {"label": spec.label(), "code": spec.code, "value": value, "source": source}
-            )
+            rows.append({"label": spec.name, "code": spec.code, "value": value, "source": source})
     return render(
         request,
         "staff/record.html",
@@ -479,6 +521,7 @@ def record_page(
             "can_revoke": record.status == "active"
             and (record.authority_code == actor.org_uscc or actor.has_role("office_admin")),
         },
+        status_code=error.status if error else 200,
     )
 
 
@@ -503,7 +546,7 @@ def record_revoke(
             reason=reason,
             legal_basis=legal_basis or None,
         )
-    except ValidationFailed as exc:
+    except XinyongError as exc:
         session.rollback()
-        return record_page(record_id, request, session, rt, actor, error=exc.message)
+        return _record_view(request, session, rt, actor, record_id, error=exc)
     return RedirectResponse(f"/staff/records/{record_id}", 303)
