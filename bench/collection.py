@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.scratch import pg_url, postgres_engine, sqlite_engine
 from xinyong.accounts.service import create_organisation
@@ -184,7 +184,7 @@ def _raw_load(engine: Engine, path: Path) -> None:
 
 
 def _pipeline(engine: Engine, path: Path, dept_uscc: str) -> tuple[float, dict[str, int], float]:
-    sessions: sessionmaker = session_factory(engine)
+    sessions: sessionmaker[Session] = session_factory(engine)
     actor = Actor.system("bench")
     with sessions() as session:
         seed_from_chinesecalendar(session, actor=actor)

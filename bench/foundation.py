@@ -21,7 +21,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from bench.scratch import pg_url, postgres_engine, sqlite_engine
 from xinyong.actors import Actor
-from xinyong.audit.service import record_event
+from xinyong.audit.service import EventDraft, record_event, record_events
 from xinyong.codes.rules import check_code, org_code_check_char, uscc_check_char
 
 ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -53,7 +53,7 @@ def bench_codes(n: int = 50_000) -> None:
     )
 
 
-def _audit_rates(engine: Engine, n: int) -> tuple[float, float]:
+def _audit_rates(engine: Engine, n: int) -> tuple[float, float, float]:
     actor = Actor(kind="system", name="bench", roles=frozenset({"system"}))
     with engine.begin() as conn:
         conn.execute(
@@ -79,34 +79,46 @@ def _audit_rates(engine: Engine, n: int) -> tuple[float, float]:
                     actor=actor,
                     action="bench.append",
                     entity_type="bench",
-                    entity_id=r["entity_id"],
+                    entity_id=str(r["entity_id"]),
                     after={"CF_NR_FK": "1.5"},
                 )
 
+    def batched() -> None:
+        drafts = [
+            EventDraft("bench.append", "bench", str(r["entity_id"]), after={"CF_NR_FK": "1.5"})
+            for r in rows
+        ]
+        with Session(engine) as session, session.begin():
+            record_events(session, actor=actor, drafts=drafts)
+
     base = _rate(plain, n)
     ours = _rate(chained, n)
+    batch = _rate(batched, n)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE bench_plain"))
-    return ours, base
+    return ours, batch, base
+
+
+def _print_audit(backend: str, ours: float, batch: float, base: float) -> None:
+    print(
+        f"| Audit append one by one, {backend} | {ours:,.0f} events/s | plain INSERT "
+        f"{base:,.0f} rows/s | {ours / base:.3f}× |"
+    )
+    print(
+        f"| Audit append batched (bulk loads), {backend} | {batch:,.0f} events/s | plain "
+        f"INSERT {base:,.0f} rows/s | {batch / base:.3f}× |"
+    )
 
 
 def bench_audit(n: int = 5_000) -> None:
     with sqlite_engine() as engine:
-        ours, base = _audit_rates(engine, n)
-    print(
-        f"| Audit append, SQLite | {ours:,.0f} events/s | plain INSERT {base:,.0f} rows/s "
-        f"| {ours / base:.3f}× |"
-    )
+        _print_audit("SQLite", *_audit_rates(engine, n))
     server = pg_url()
     if not server:
         print("| Audit append, PostgreSQL | skipped: no server on 127.0.0.1:5432 | | |")
         return
     with postgres_engine(server) as engine:
-        ours, base = _audit_rates(engine, n)
-    print(
-        f"| Audit append, PostgreSQL | {ours:,.0f} events/s | plain INSERT "
-        f"{base:,.0f} rows/s | {ours / base:.3f}× |"
-    )
+        _print_audit("PostgreSQL", *_audit_rates(engine, n))
 
 
 def run() -> None:

@@ -451,6 +451,8 @@ def test_record_page_names_each_values_source_and_revocation_needs_a_reason(
     assert sources["CF_NR"] == [f"/staff/collection/submissions/{second}"]
     assert sources["CF_WFXW"] == [f"/staff/collection/submissions/{first}"]
     assert "11月更正.csv" in page.text and "有效" in page.text
+    values = {cells[0].split()[-1]: cells[1] for cells in view.tables[0] if cells}
+    assert values["CF_CFLB"] == "罚款"  # an enumeration list shown as words
 
     empty = web.post(f"/staff/records/{record.id}/revoke", data={"reason": "  "})
     assert empty.status_code == 422

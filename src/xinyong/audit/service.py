@@ -70,6 +70,17 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
     return _digest_of(prev_hash, {name: getattr(event, name) for name in _CHAINED})
 
 
+def _locked_head(session: Session) -> AuditHead:
+    """The chain head, locked until the transaction ends (created on first use)."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    return head
+
+
 def record_event(
     session: Session,
     *,
@@ -83,12 +94,7 @@ def record_event(
     legal_basis: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     event = AuditEvent(
         seq=head.last_seq + 1,
         at=utcnow(),
@@ -130,13 +136,8 @@ def record_events(session: Session, *, actor: Actor, drafts: list[EventDraft]) -
     if not drafts:
         return 0
     session.flush()
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
-        session.flush()
+    head = _locked_head(session)
+    session.flush()
     at = utcnow()
     rows: list[dict[str, Any]] = []
     seq, prev = head.last_seq, head.last_hash

@@ -505,6 +505,8 @@ def _record_view(
     for spec in item.fields:
         if spec.code in record.values or spec.code in record.masked or spec.code in record.sealed:
             value = record.values.get(spec.code, record.masked.get(spec.code, "（已加密）"))
+            if isinstance(value, list):
+                value = "、".join(str(v) for v in value)  # several 处罚类别
             source_id = sources.get(spec.code)
             source = subs.get(source_id) if source_id else None
             rows.append({"label": spec.name, "code": spec.code, "value": value, "source": source})
