@@ -37,6 +37,7 @@ user_app = typer.Typer(help="账号 / staff accounts", no_args_is_help=True)
 apikey_app = typer.Typer(help="接口密钥 / API keys for department systems", no_args_is_help=True)
 catalog_app = typer.Typer(help="信用信息目录 / the catalog", no_args_is_help=True)
 settings_app = typer.Typer(help="配置 / settings", no_args_is_help=True)
+publish_app = typer.Typer(help="公示 / publication states", no_args_is_help=True)
 quality_app = typer.Typer(help="数据质量 / data quality reports", no_args_is_help=True)
 for sub, name in (
     (code_app, "code"),
@@ -48,6 +49,7 @@ for sub, name in (
     (apikey_app, "apikey"),
     (catalog_app, "catalog"),
     (settings_app, "settings"),
+    (publish_app, "publish"),
     (quality_app, "quality"),
 ):
     app.add_typer(sub, name=name)
@@ -209,6 +211,25 @@ def ingest(
         err.print(f"[bold red]未完成[/]：{report.error}")
     if report.rejected or report.status != "done":
         raise typer.Exit(1)
+
+
+@publish_app.command("sweep")
+@handles_errors
+def publish_sweep(
+    today: Annotated[
+        str | None, typer.Option(help="Date to sweep as of (YYYY-MM-DD); default today")
+    ] = None,
+) -> None:
+    """Publish records whose start has come; take down those whose maximum period ended.
+
+    Prints {"published": N, "expired": M}; every move is in the audit trail. Run daily.
+    """
+    from xinyong.db import china_today
+    from xinyong.records.publication import sweep
+
+    day = _date(today, "today") if today else china_today()
+    with unit_of_work() as session:
+        emit(sweep(session, actor=cli_actor(), today=day).as_dict())
 
 
 # --- codes --------------------------------------------------------------------------

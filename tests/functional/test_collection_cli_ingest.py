@@ -243,3 +243,24 @@ def test_registration_file_without_the_authority_column_is_refused_naming_it(
     run = ingest(cli, registration_file(tmp_path / "djzc.csv", [row], authority=False), "djzc")
     assert run.exit_code == 2
     assert "缺少「登记机关统一社会信用代码」列" in "".join(run.stderr.split())
+
+
+def test_publish_sweep_takes_down_penalties_whose_period_ended(
+    cli: Cli, dept: Department, tmp_path: Path, db: Session
+) -> None:
+    rows = [penalty(dept, 301, decided=dt.date(2026, 3, 5))]
+    assert ingest(cli, write_csv(tmp_path / "sweep.csv", rows)).exit_code == 0
+    record = db.execute(
+        select(CreditRecord).where(CreditRecord.doc_number == rows[0]["CF_WSH"])
+    ).scalar_one()
+    assert record.publication_state == "published" and record.auto_withdraw is not None
+
+    early = cli("publish", "sweep", "--today", "2026-11-24")
+    assert early.exit_code == 0 and early.json()["expired"] == 0
+    run = cli("publish", "sweep", "--today", record.auto_withdraw.isoformat())
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["expired"] >= 1
+    db.rollback()  # a fresh snapshot (SQLite WAL readers keep theirs)
+    assert db.get(CreditRecord, record.id).publication_state == "expired"  # type: ignore[union-attr]
+    bad = cli("publish", "sweep", "--today", "2026-13-01")
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr

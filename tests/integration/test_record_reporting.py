@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.service import create_organisation
 from xinyong.actors import Actor
 from xinyong.audit.service import events_for
 from xinyong.catalog.loader import load_catalog
-from xinyong.config import Settings
 from xinyong.demo.generator import make_org_code, make_uscc
 from xinyong.errors import Forbidden, ValidationFailed
 from xinyong.privacy.crypto import DataVault
@@ -31,49 +29,6 @@ PERSON_ID = "360426199101010071"  # RULES.md §10 valid vector
 
 def _uscc(body: str, prefix: str = "91", division: str = "350203") -> str:
     return make_uscc(prefix, division, make_org_code(body))
-
-
-@pytest.fixture
-def vault(settings: Settings) -> DataVault:
-    return DataVault.from_settings(settings)
-
-
-@pytest.fixture
-def dept(session: Session) -> Actor:
-    org = create_organisation(
-        session,
-        actor=Actor.system(),
-        name="厦门市市场监督管理局",
-        uscc=_uscc("JG350201", "11", "350200"),
-        kind="department",
-        sector="市场监管",
-    )
-    return Actor(
-        kind="apikey",
-        name="scjg",
-        org_id=org.id,
-        org_uscc=org.uscc,
-        roles=frozenset({"dept_reporter"}),
-    )
-
-
-@pytest.fixture
-def other_dept(session: Session) -> Actor:
-    org = create_organisation(
-        session,
-        actor=Actor.system(),
-        name="厦门市生态环境局",
-        uscc=_uscc("HB350202", "11", "350200"),
-        kind="department",
-        sector="生态环境",
-    )
-    return Actor(
-        kind="apikey",
-        name="sthj",
-        org_id=org.id,
-        org_uscc=org.uscc,
-        roles=frozenset({"dept_reporter"}),
-    )
 
 
 def penalty(dept: Actor, **extra: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from xinyong.db import new_id, one_of, utcnow
 from xinyong.errors import Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
+from xinyong.records.publication import initial_state
 from xinyong.rulesets.loader import RuleBook
 from xinyong.rulesets.rules import compute_periods, require_severity
 from xinyong.subjects.service import KnownSubject, SubjectFacts, SubjectRegister
@@ -364,12 +365,20 @@ class RecordLoader:
                 results[row] = RowResult(row, outcome, pending["id"], doc, d.warnings)
             elif record is None:
                 lag = self._lag(d.state["decision_date"])
+                pub_state = initial_state(
+                    item,
+                    publication_start=d.state["publication_start"],
+                    auto_withdraw=d.state["auto_withdraw"],
+                    today=self.received_on,
+                )
                 new = {
                     "id": new_id(),
                     "item_code": item.code,
                     "authority_code": self.org.uscc,
                     "doc_number": doc,
                     "status": "active",
+                    "publication_state": pub_state.value,
+                    "state_changed_at": now,
                     "version": 1,
                     "first_submission_id": self.submission_id,
                     "submission_id": self.submission_id,
@@ -414,6 +423,7 @@ class RecordLoader:
                         "fingerprint": new["fingerprint"],
                         "submission_id": self.submission_id,
                         "version": 1,
+                        "publication_state": new["publication_state"],
                     },
                     reason=self.reason,
                 )

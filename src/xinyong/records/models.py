@@ -33,6 +33,10 @@ class CreditRecord(Base):
     sealed: Mapped[dict[str, Any]]
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | revoked
+    # The publication state machine (records.publication): pending, published,
+    # suspended, revoked, repaired, expired; internal for items that are not public.
+    publication_state: Mapped[str] = mapped_column(String(16), default="published")
+    state_changed_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Computed periods, with the rule set that decided them (RULES.md "Rule sets by date").
     rule_set_id: Mapped[str | None] = mapped_column(String(40))
@@ -59,4 +63,5 @@ class CreditRecord(Base):
         UniqueConstraint("item_code", "authority_code", "doc_number"),
         Index("ix_credit_record_item_decided", "item_code", "decision_date"),
         Index("ix_credit_record_org_received", "org_id", "received_on"),
+        Index("ix_credit_record_publication", "publication_state", "auto_withdraw"),
     )

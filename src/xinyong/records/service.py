@@ -33,6 +33,7 @@ from xinyong.records.loader import (
     public_state,
 )
 from xinyong.records.models import CreditRecord
+from xinyong.records.publication import TERMINAL, PublicationState
 from xinyong.rulesets.loader import RuleBook
 from xinyong.workdays.rules import WorkCalendar
 from xinyong.workdays.service import load_calendar
@@ -138,6 +139,10 @@ def revoke_record(
     day = today or china_today()
     record.status = "revoked"
     record.revoked_at = utcnow()
+    if record.publication_state not in TERMINAL:
+        # Revocation takes it off every public surface at once.
+        record.publication_state = PublicationState.revoked.value
+        record.state_changed_at = record.revoked_at
     record.unpublish_by = load_calendar(session).add_working_days(day, UNPUBLISH_WORKDAYS).date
     session.flush()
     record_event(
@@ -147,7 +152,11 @@ def revoke_record(
         entity_type="record",
         entity_id=record.id,
         before=before,
-        after={**public_state(record), "unpublish_by": record.unpublish_by},
+        after={
+            **public_state(record),
+            "unpublish_by": record.unpublish_by,
+            "publication_state": record.publication_state,
+        },
         reason=reason,
         legal_basis=legal_basis,
     )
@@ -155,10 +164,12 @@ def revoke_record(
 
 
 def is_published(record: CreditRecord, today: dt.date) -> bool:
-    """Whether public surfaces may show the record today: revoked records never are,
-    and publication starts no earlier than its start date."""
-    if record.status != "active":
+    """Whether public surfaces may show the record today: only in state 公示中, never
+    revoked, and not before its start date nor after its maximum period."""
+    if record.status != "active" or record.publication_state != PublicationState.published:
         return False
+    if record.auto_withdraw is not None and record.auto_withdraw <= today:
+        return False  # the sweep has not run yet: still, nothing shows past its period
     return record.publication_start is None or record.publication_start <= today
 
 
