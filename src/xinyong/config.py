@@ -66,6 +66,14 @@ class Settings(BaseSettings):
         8, ge=1, le=72, description="Lifetime of a staff login session, in hours."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    sweep_minutes: int = Field(
+        60,
+        ge=0,
+        description="How often the web server runs the publication sweep (records whose "
+        "maximum period ended are taken down; pending ones published), in minutes; 0 turns "
+        "it off (then run `xinyong publish sweep` from cron). Never runs under "
+        "`XINYONG_ENVIRONMENT=test`.",
+    )
     upload_dir: Path = Field(
         Path("var/uploads"),
         description="Folder where files uploaded on the collection page are kept (the "

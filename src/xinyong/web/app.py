@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from xinyong import __version__
+from xinyong.actors import Actor
 from xinyong.config import Settings, get_settings
+from xinyong.db import china_today, transaction
+from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
 from xinyong.web import errors
 from xinyong.web.api import collection, reference, staff
@@ -24,6 +31,46 @@ from xinyong.web.pages import staff as staff_pages
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
+log = logging.getLogger("xinyong.web")
+
+
+def _sweep_once(rt: Runtime) -> None:
+    with transaction(rt.sessions) as session:
+        result = sweep(session, actor=Actor.system("scheduler"), today=china_today())
+    if result.published or result.expired:
+        log.info("publication sweep: %s", result.as_dict())
+
+
+async def _sweep_safely(rt: Runtime) -> None:
+    try:
+        await anyio.to_thread.run_sync(_sweep_once, rt)
+    except Exception:  # a failed sweep must not stop the server
+        log.exception("publication sweep failed; retrying at the next interval")
+
+
+async def _sweep_every(rt: Runtime, minutes: int) -> None:
+    while True:
+        await asyncio.sleep(minutes * 60)
+        await _sweep_safely(rt)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the publication sweep before serving and then every ``sweep_minutes``
+    (idempotent, so several workers may each run it)."""
+    rt: Runtime = app.state.runtime
+    minutes = rt.settings.sweep_minutes
+    task = None
+    if minutes > 0 and rt.settings.environment != "test":
+        await _sweep_safely(rt)
+        task = asyncio.create_task(_sweep_every(rt, minutes))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; checks the database at start-up and fails with a clear message."""
     settings = settings or (runtime.settings if runtime else get_settings())
@@ -34,6 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _ = rt.catalog, rt.rulebook
 
     app = FastAPI(
+        lifespan=_lifespan,
         title=f"{settings.site_name} 公共信用信息平台 API",
         version=__version__,
         description="Xinyong public credit information platform. 中文为准。",

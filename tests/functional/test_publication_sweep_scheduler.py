@@ -1,0 +1,35 @@
+"""The web server runs the publication sweep itself: at start-up and then on a timer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.functional.collecting import make_department, penalty
+from xinyong.records.models import CreditRecord
+from xinyong.runtime import Runtime
+from xinyong.web.app import create_app
+
+
+def test_server_start_takes_down_a_penalty_whose_period_ended(runtime: Runtime) -> None:
+    dept = make_department(runtime)
+    with TestClient(create_app(runtime=runtime)) as client:
+        row = penalty(dept, 1, decided=dt.date(2026, 3, 5))
+        client.post("/api/v1/records/xzcf", json=[row], headers=dept.headers)
+    with runtime.sessions() as session:
+        record = session.execute(
+            select(CreditRecord).where(CreditRecord.doc_number == row["CF_WSH"])
+        ).scalar_one()
+        assert record.publication_state == "published"
+        record.auto_withdraw = dt.date(2026, 3, 6)  # as if its period had ended
+        session.commit()
+    # Outside the test environment the server sweeps at start-up.
+    runtime.settings = runtime.settings.model_copy(
+        update={"environment": "development", "sweep_minutes": 60}
+    )
+    with TestClient(create_app(runtime=runtime)):
+        pass
+    with runtime.sessions() as session:
+        assert session.get(CreditRecord, record.id).publication_state == "expired"  # type: ignore[union-attr]
