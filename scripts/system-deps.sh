@@ -5,6 +5,8 @@
 set -euo pipefail
 PACKAGES=(
   postgresql-client  # psql, used by the docs' set-up commands and by operators
+  chromium           # /usr/bin/chromium, driven headless by Playwright in tests/browser
+  fonts-noto-cjk     # Chinese glyphs in the browser tests' screenshots
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

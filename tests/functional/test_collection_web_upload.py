@@ -333,6 +333,7 @@ def test_quarantined_row_is_fixed_in_the_browser_and_resolved(
     assert fix.status_code == 200
     block = field_block(fix.text, "CF_XDR_SHXYM")
     assert 'aria-invalid="true"' in block and "校验位" in block and BAD_CODE in block
+    assert block.count("校验位") == 1  # the reason once, beside its field
     assert "校验位" not in field_block(fix.text, "CF_WSH")
     form = {k: v for k, v in Page(fix.text).fields.items() if k.startswith("f:")}
     assert form["f:CF_YJ"] == "《中华人民共和国广告法》第五十五条"  # values round-trip

@@ -300,7 +300,9 @@ def _fix_form(
                 "label": spec.name if spec else header,
                 "code": code,
                 "value": "" if value is None else value,
-                "problems": by_field.get(code, []) + by_field.get(header, []),
+                "problems": list(
+                    dict.fromkeys(by_field.get(code, []) + by_field.get(header, []))
+                ),  # a header that is the field code itself would list them twice
                 "long": bool(spec and spec.type == "text"),
             }
         )
