@@ -33,3 +33,48 @@ def test_server_start_takes_down_a_penalty_whose_period_ended(runtime: Runtime) 
         pass
     with runtime.sessions() as session:
         assert session.get(CreditRecord, record.id).publication_state == "expired"  # type: ignore[union-attr]
+
+
+def test_server_start_marks_a_load_that_died_as_interrupted(runtime: Runtime) -> None:
+    from xinyong.db import utcnow
+    from xinyong.ingest.models import Submission
+
+    dept = make_department(runtime)
+    with runtime.sessions() as session:
+        from xinyong.accounts.models import Organisation
+
+        org = session.execute(
+            select(Organisation).where(Organisation.uscc == dept.uscc)
+        ).scalar_one()
+        old = Submission(
+            org_id=org.id,
+            item_code="xzcf",
+            channel="upload",
+            actor="account:scjg",
+            received_on=dt.date(2026, 11, 20),
+            rows_report={"rows": []},
+            rows_seen=4000,
+            started_at=utcnow() - dt.timedelta(days=1),
+        )
+        fresh = Submission(
+            org_id=org.id,
+            item_code="xzcf",
+            channel="upload",
+            actor="account:scjg",
+            received_on=dt.date(2026, 11, 24),
+            rows_report={"rows": []},
+        )
+        session.add_all([old, fresh])
+        session.commit()
+        old_id, fresh_id = old.id, fresh.id
+    runtime.settings = runtime.settings.model_copy(
+        update={"environment": "development", "sweep_minutes": 60}
+    )
+    with TestClient(create_app(runtime=runtime)):
+        pass
+    with runtime.sessions() as session:
+        stale = session.get(Submission, old_id)
+        assert stale is not None and stale.status == "interrupted"
+        assert stale.error is not None and "前 4000 行" in stale.error
+        running = session.get(Submission, fresh_id)
+        assert running is not None and running.status == "running"  # still loading

@@ -667,3 +667,38 @@ def open_quarantine_count(session: Session, org_id: uuid.UUID) -> int:
         .select_from(QuarantineRow)
         .where(QuarantineRow.org_id == org_id, QuarantineRow.status == "open")
     ).scalar_one()
+
+
+# A load runs for minutes (a million rows in about five); one still "running" after
+# this long died with its process (a restart during a background load).
+STALE_AFTER = dt.timedelta(hours=6)
+
+
+def close_stale_submissions(session: Session, *, actor: Actor, now: dt.datetime) -> int:
+    """Mark submissions whose load died with its process as interrupted, so the
+    department sees to resend the file (what was stored comes back "unchanged")."""
+    stale = list(
+        session.execute(
+            select(Submission).where(
+                Submission.status == "running", Submission.started_at < now - STALE_AFTER
+            )
+        ).scalars()
+    )
+    for sub in stale:
+        sub.status, sub.finished_at = "interrupted", now
+        sub.error = (
+            f"处理中断（服务重启）：前 {sub.rows_seen} 行已处理并保存。"
+            "请重新提交同一文件，已保存的行将记为未变化，不会重复"
+        )
+        sub.error_en = "load died with its process"
+        record_event(
+            session,
+            actor=actor,
+            action="submission.interrupted",
+            entity_type="submission",
+            entity_id=sub.id,
+            after={"status": "interrupted", "rows_seen": sub.rows_seen},
+            reason="stale running submission",
+        )
+    session.flush()
+    return len(stale)

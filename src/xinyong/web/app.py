@@ -17,7 +17,8 @@ from sqlalchemy import text
 from xinyong import __version__
 from xinyong.actors import Actor
 from xinyong.config import Settings, get_settings
-from xinyong.db import china_today, transaction
+from xinyong.db import china_today, transaction, utcnow
+from xinyong.ingest.service import close_stale_submissions
 from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
 from xinyong.web import errors
@@ -35,10 +36,14 @@ log = logging.getLogger("xinyong.web")
 
 
 def _sweep_once(rt: Runtime) -> None:
+    actor = Actor.system("scheduler")
     with transaction(rt.sessions) as session:
-        result = sweep(session, actor=Actor.system("scheduler"), today=china_today())
+        result = sweep(session, actor=actor, today=china_today())
+        stale = close_stale_submissions(session, actor=actor, now=utcnow())
     if result.published or result.expired:
         log.info("publication sweep: %s", result.as_dict())
+    if stale:
+        log.warning("%d submissions whose load died were marked interrupted", stale)
 
 
 async def _sweep_safely(rt: Runtime) -> None:
