@@ -454,6 +454,7 @@ def test_record_page_names_each_values_source_and_revocation_needs_a_reason(
     assert "11月更正.csv" in page.text and "有效" in page.text
     values = {cells[0].split()[-1]: cells[1] for cells in view.tables[0] if cells}
     assert values["CF_CFLB"] == "罚款"  # an enumeration list shown as words
+    assert "公示中" in page.text
 
     empty = web.post(f"/staff/records/{record.id}/revoke", data={"reason": "  "})
     assert empty.status_code == 422
@@ -470,6 +471,7 @@ def test_record_page_names_each_values_source_and_revocation_needs_a_reason(
     assert revoked.status == "revoked" and revoked.unpublish_by is not None
     shown = web.get(f"/staff/records/{record.id}").text
     assert "已撤销" in shown and "撤销记录" not in shown
+    assert "已停止公示" in shown
     with runtime.sessions() as session:
         (event,) = [
             e for e in events_for(session, "record", record.id) if e.action == "record.revoke"

@@ -231,6 +231,7 @@ def record_view(record: CreditRecord) -> dict[str, Any]:
         "doc_number": record.doc_number,
         "decision_date": record.decision_date.isoformat(),
         "status": record.status,
+        "publication_state": record.publication_state,
         "version": record.version,
         "values": record.values,
         "masked": record.masked,

@@ -29,6 +29,7 @@ from xinyong.ingest.readers import Table, open_table
 from xinyong.ingest.service import Collector, Started
 from xinyong.ingest.uploads import save_upload
 from xinyong.records.models import CreditRecord
+from xinyong.records.publication import STATE_LABELS
 from xinyong.records.service import revoke_record, value_sources
 from xinyong.runtime import Runtime
 from xinyong.web.api.collection import submission_view
@@ -518,6 +519,7 @@ def _record_view(
         {
             "actor": actor,
             "record": record,
+            "state_label": STATE_LABELS.get(record.publication_state, record.publication_state),
             "item": item,
             "rows": rows,
             "channels": OUTCOME_CHANNELS,
