@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from limits import parse_many
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xinyong.errors import ConfigurationError
@@ -85,6 +86,42 @@ class Settings(BaseSettings):
         description="Largest file accepted on the collection upload page, in MB. Larger "
         "deliveries go through `xinyong ingest` or the API in parts.",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (`redis://host:6379/0`) for state shared by all workers, "
+        "currently the rate-limit counters. Unset: counters live in each process's memory, "
+        "which is right for one worker only.",
+    )
+    rate_limit_enabled: bool = Field(
+        True,
+        description="Apply the anti-scraping rate limits to public search and API endpoints. "
+        "`false` switches every limit off.",
+    )
+    rate_limit_key_prefix: str = Field(
+        "xinyong",
+        description="Prefix of the rate-limit counter keys, so that several platforms can share "
+        "one Redis.",
+    )
+    rate_limit_search: str = Field(
+        "60/minute",
+        description="Limit on public searches and code checks per API key, else per client IP "
+        "(`limits` notation, e.g. `60/minute`, `1000/day`, `10/second;60/minute`).",
+    )
+    rate_limit_short_query: str = Field(
+        "20/minute",
+        description="Stricter extra limit on searches for 1–2 characters (costly, and typical "
+        "of enumeration).",
+    )
+    rate_limit_api: str = Field(
+        "300/minute",
+        description="Limit on other API calls per API key, else per client IP.",
+    )
+
+    @field_validator("rate_limit_search", "rate_limit_short_query", "rate_limit_api")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        parse_many(value)  # raises ValueError on a malformed limit
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -99,6 +99,21 @@ class Conflict(XinyongError):
     status = 409
 
 
+class TooManyRequests(XinyongError):
+    """The caller exceeded a rate limit; ``retry_after`` is in whole seconds (>= 1)."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, retry_after: int, *, limit: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(
+            f"访问过于频繁，请 {self.retry_after} 秒后再试",
+            f"rate limit {limit or '(unnamed)'} exceeded; retry after {self.retry_after} s",
+            details={"retry_after": self.retry_after},
+        )
+
+
 class ConfigurationError(XinyongError):
     """The platform is misconfigured; raised at start-up, never at a user."""
 

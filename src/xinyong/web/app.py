@@ -28,6 +28,7 @@ from xinyong.web.pages import collection as collection_pages
 from xinyong.web.pages import public as public_pages
 from xinyong.web.pages import quality as quality_pages
 from xinyong.web.pages import staff as staff_pages
+from xinyong.web.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.settings = settings
     app.state.runtime = rt
+    app.state.rate_limiter = RateLimiter(settings)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyong.errors import XinyongError
+from xinyong.errors import TooManyRequests, XinyongError
 from xinyong.web.templating import render
 
 log = logging.getLogger("xinyong.web")
@@ -64,7 +64,11 @@ def install(app: FastAPI) -> None:
             exc.code,
             exc.message_en,
         )
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers: dict[str, str] | None = None
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return _respond(request, exc.status, exc.as_dict(), headers)
 
     @app.exception_handler(RequestValidationError)

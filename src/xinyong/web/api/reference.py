@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from xinyong.codes.service import check_code_with_exceptions
 from xinyong.records.periods import periods_for_item
 from xinyong.web.deps import RuntimeDep, SessionDep
+from xinyong.web.ratelimit import rate_limit
 from xinyong.workdays.service import load_calendar
 
 router = APIRouter(prefix="/api/v1", tags=["参考数据 reference"])
@@ -46,7 +47,11 @@ class CodeCheckRequest(BaseModel):
     codes: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=100)
 
 
-@router.post("/codes/check", summary="代码校验（统一社会信用代码、身份证号等）")
+@router.post(
+    "/codes/check",
+    summary="代码校验（统一社会信用代码、身份证号等）",
+    dependencies=[Depends(rate_limit("search"))],
+)
 def codes_check(body: CodeCheckRequest, session: SessionDep) -> dict[str, Any]:
     """Check up to 100 codes; each answer has code, kind, valid, warnings, errors."""
     return {"results": [check_code_with_exceptions(session, c).as_dict() for c in body.codes]}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from xinyong.codes.service import check_code_with_exceptions
 from xinyong.web.deps import RuntimeDep, SessionDep
+from xinyong.web.ratelimit import rate_limit
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +30,9 @@ def catalog_item_page(code: str, request: Request, rt: RuntimeDep) -> HTMLRespon
     return render(request, "catalog_item.html", {"item": rt.catalog.item(code)})
 
 
-@router.get("/tools/code-check", response_class=HTMLResponse)
+@router.get(
+    "/tools/code-check", response_class=HTMLResponse, dependencies=[Depends(rate_limit("search"))]
+)
 def code_check_page(
     request: Request,
     session: SessionDep,
