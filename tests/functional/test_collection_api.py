@@ -256,3 +256,87 @@ def test_api_key_loads_a_cf_csv_and_an_xlsx_with_chinese_headers(
     assert response.status_code == 200, response.text
     assert response.json()["accepted"] == 2
     assert len(list(tmp_path.iterdir())) == 2  # both originals kept
+
+
+def test_submission_report_can_be_read_again_by_its_department_only(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    other = make_department(runtime, "HB350202", "厦门市生态环境局", "sthj")
+    rows = [penalty(dept, 1), penalty(dept, 2, CF_XDR_SHXYM=BAD_CODE)]
+    sent = client.post("/api/v1/records/xzcf", json=rows, headers=dept.headers).json()
+    again = client.get(f"/api/v1/submissions/{sent['submission_id']}", headers=dept.headers)
+    assert again.status_code == 200
+    report = again.json()
+    assert (report["accepted"], report["rejected"], report["status"]) == (1, 1, "done")
+    assert [(r["row"], r["field"]) for r in report["rows"]] == [(2, "CF_XDR_SHXYM")]
+    hidden = client.get(f"/api/v1/submissions/{sent['submission_id']}", headers=other.headers)
+    assert hidden.status_code == 404
+
+
+def test_quarantined_row_withdrawn_over_the_api_needs_a_reason_and_is_kept(
+    client: TestClient, runtime: Runtime
+) -> None:
+    dept = make_department(runtime)
+    client.post(
+        "/api/v1/records/xzcf", json=[penalty(dept, 5, CF_XDR_SHXYM=BAD_CODE)], headers=dept.headers
+    )
+    (row,) = client.get("/api/v1/quarantine", headers=dept.headers).json()["rows"]
+    refused = client.post(
+        f"/api/v1/quarantine/{row['id']}/withdraw", json={"reason": " "}, headers=dept.headers
+    )
+    assert refused.status_code == 422 and "理由" in refused.json()["error"]["message"]
+    done = client.post(
+        f"/api/v1/quarantine/{row['id']}/withdraw", json={"reason": "误报"}, headers=dept.headers
+    )
+    assert done.status_code == 200 and done.json()["status"] == "withdrawn"
+    kept = client.get("/api/v1/quarantine", params={"status": "withdrawn"}, headers=dept.headers)
+    assert [r["id"] for r in kept.json()["rows"]] == [row["id"]]
+    twice = client.post(
+        f"/api/v1/quarantine/{row['id']}/withdraw", json={"reason": "误报"}, headers=dept.headers
+    )
+    assert twice.status_code == 409
+
+
+def test_office_admin_revokes_a_departments_record_over_the_api(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from xinyong.accounts.service import create_account, create_organisation
+    from xinyong.actors import Actor
+
+    dept = make_department(runtime)
+    row = penalty(dept, 1)
+    client.post("/api/v1/records/xzcf", json=[row], headers=dept.headers)
+    with runtime.sessions() as session:
+        office = uscc("XY350200", "11", "350200")
+        create_organisation(
+            session, actor=Actor.system(), name="信用办", uscc=office, kind="office"
+        )
+        create_account(
+            session,
+            actor=Actor.system(),
+            username="xyb",
+            password="Office-2026-pass",
+            org_uscc=office,
+            roles="office_admin",
+            display_name="信用办管理员",
+        )
+        session.commit()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "xyb", "password": "Office-2026-pass"}
+    ).json()["access_token"]
+    admin = {"Authorization": f"Bearer {token}"}
+    body = {"doc_number": row["CF_WSH"], "reason": "法院判决撤销"}
+    own_only = client.post("/api/v1/records/xzcf/revoke", json=body, headers=admin)
+    assert own_only.status_code == 404  # without naming the department: the office's own
+    revoked = client.post(
+        "/api/v1/records/xzcf/revoke", json={**body, "department": dept.uscc}, headers=admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["publication_state"] == "revoked"
+    # A department cannot use "department" to reach another one's records.
+    other = make_department(runtime, "HB350202", "厦门市生态环境局", "sthj")
+    foreign = client.post(
+        "/api/v1/records/xzcf/revoke", json={**body, "department": dept.uscc}, headers=other.headers
+    )
+    assert foreign.status_code == 404

@@ -23,7 +23,7 @@ from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.db import transaction, utcnow
 from xinyong.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from xinyong.ingest.models import QuarantineRow
+from xinyong.ingest.models import QuarantineRow, Submission
 from xinyong.ingest.readers import table_from_records
 from xinyong.ingest.service import CollectionReport, Collector
 
@@ -38,6 +38,21 @@ def _visible(actor: Actor, row: QuarantineRow, org: Organisation | None) -> bool
     if sees_all_departments(actor):
         return True
     return org is not None and org.uscc == actor.org_uscc
+
+
+def get_submission(
+    session: Session, actor: Actor, submission_id: uuid.UUID
+) -> tuple[Submission, Organisation]:
+    """A submission the actor may see (the office: all; a department: its own)."""
+    sub = session.get(Submission, submission_id)
+    org = session.get(Organisation, sub.org_id) if sub else None
+    if (
+        sub is None
+        or org is None
+        or not (sees_all_departments(actor) or org.uscc == actor.org_uscc)
+    ):
+        raise NotFound("未找到该报送批次", f"submission {submission_id} not found")
+    return sub, org
 
 
 def get_quarantined(session: Session, actor: Actor, row_id: uuid.UUID) -> QuarantineRow:

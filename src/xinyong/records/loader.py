@@ -467,7 +467,6 @@ class RecordLoader:
         record.version += 1
         record.provenance = provenance
         record.submission_id = self.submission_id
-        self.session.flush()
         return EventDraft(
             "record.correct",
             "record",

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.audit.service import EventDraft, record_event, record_events
+from xinyong.audit.service import EventDraft, record_events
 from xinyong.catalog.loader import CatalogItem
 from xinyong.db import utcnow
 from xinyong.errors import Conflict
@@ -89,6 +89,28 @@ def check_move(current: str, target: PublicationState) -> None:
         )
 
 
+def _moved(
+    record: CreditRecord,
+    to: PublicationState,
+    *,
+    reason: str,
+    legal_basis: str | None = None,
+    now: dt.datetime,
+) -> EventDraft:
+    """Set ``record``'s state and return the audit event saying so."""
+    before = record.publication_state
+    record.publication_state, record.state_changed_at = to.value, now
+    return EventDraft(
+        "record.publication",
+        "record",
+        record.id,
+        before={"publication_state": before},
+        after={"publication_state": to.value},
+        reason=reason,
+        legal_basis=legal_basis,
+    )
+
+
 def move(
     session: Session,
     *,
@@ -99,22 +121,10 @@ def move(
     legal_basis: str | None = None,
 ) -> CreditRecord:
     """Move one record to ``to`` (checked, audited)."""
-    before = record.publication_state
-    check_move(before, to)
-    record.publication_state = to.value
-    record.state_changed_at = utcnow()
+    check_move(record.publication_state, to)
+    draft = _moved(record, to, reason=reason, legal_basis=legal_basis, now=utcnow())
     session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="record.publication",
-        entity_type="record",
-        entity_id=record.id,
-        before={"publication_state": before},
-        after={"publication_state": to.value},
-        reason=reason,
-        legal_basis=legal_basis,
-    )
+    record_events(session, actor=actor, drafts=[draft])
     return record
 
 
@@ -131,25 +141,19 @@ def sweep(session: Session, *, actor: Actor, today: dt.date, limit: int = 50_000
     """Publish records whose start has come and take down those whose maximum period
     has ended (the day ``auto_withdraw`` is reached), each with an audit event naming
     the rule set. Idempotent; run daily (and by ``xinyong publish sweep``)."""
-    expiring = session.execute(
-        select(
-            CreditRecord.id,
-            CreditRecord.publication_state,
-            CreditRecord.rule_set_id,
-            CreditRecord.auto_withdraw,
-        )
+    live = [_P.pending.value, _P.published.value, _P.suspended.value]
+    expiring = session.scalars(
+        select(CreditRecord)
         .where(
-            CreditRecord.publication_state.in_(
-                [_P.pending.value, _P.published.value, _P.suspended.value]
-            ),
+            CreditRecord.publication_state.in_(live),
             CreditRecord.auto_withdraw.is_not(None),
             CreditRecord.auto_withdraw <= today,
         )
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    starting = session.execute(
-        select(CreditRecord.id, CreditRecord.publication_start)
+    starting = session.scalars(
+        select(CreditRecord)
         .where(
             CreditRecord.publication_state == _P.pending.value,
             CreditRecord.publication_start <= today,
@@ -159,36 +163,26 @@ def sweep(session: Session, *, actor: Actor, today: dt.date, limit: int = 50_000
         .with_for_update(skip_locked=True)
     ).all()
     now = utcnow()
-    drafts: list[EventDraft] = []
-    for record_id, state, rule_set, until in expiring:
-        record = session.get(CreditRecord, record_id)
-        assert record is not None
-        record.publication_state, record.state_changed_at = _P.expired.value, now
-        drafts.append(
-            EventDraft(
-                "record.publication",
-                "record",
-                record_id,
-                before={"publication_state": state},
-                after={"publication_state": _P.expired.value},
-                reason=f"公示期满：依规则集 {rule_set}，最长公示至 {until}，自动撤下",
-                legal_basis=rule_set,
-            )
+    drafts = [
+        _moved(
+            record,
+            _P.expired,
+            reason=f"公示期满：依规则集 {record.rule_set_id}，最长公示至 {record.auto_withdraw}，"
+            "自动撤下",
+            legal_basis=record.rule_set_id,
+            now=now,
         )
-    for record_id, start in starting:
-        record = session.get(CreditRecord, record_id)
-        assert record is not None
-        record.publication_state, record.state_changed_at = _P.published.value, now
-        drafts.append(
-            EventDraft(
-                "record.publication",
-                "record",
-                record_id,
-                before={"publication_state": _P.pending.value},
-                after={"publication_state": _P.published.value},
-                reason=f"公示起始日 {start} 已到，开始公示",
-            )
+        for record in expiring
+    ]
+    drafts += [
+        _moved(
+            record,
+            _P.published,
+            reason=f"公示起始日 {record.publication_start} 已到，开始公示",
+            now=now,
         )
+        for record in starting
+    ]
     session.flush()
     record_events(session, actor=actor, drafts=drafts)
     return SweepResult(published=len(starting), expired=len(expiring))

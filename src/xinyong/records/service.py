@@ -33,7 +33,7 @@ from xinyong.records.loader import (
     public_state,
 )
 from xinyong.records.models import CreditRecord
-from xinyong.records.publication import TERMINAL, PublicationState
+from xinyong.records.publication import TERMINAL, PublicationState, check_move
 from xinyong.rulesets.loader import RuleBook
 from xinyong.workdays.rules import WorkCalendar
 from xinyong.workdays.service import load_calendar
@@ -140,7 +140,8 @@ def revoke_record(
     record.status = "revoked"
     record.revoked_at = utcnow()
     if record.publication_state not in TERMINAL:
-        # Revocation takes it off every public surface at once.
+        # Revocation takes it off every public surface at once (one audit event below).
+        check_move(record.publication_state, PublicationState.revoked)
         record.publication_state = PublicationState.revoked.value
         record.state_changed_at = record.revoked_at
     record.unpublish_by = load_calendar(session).add_working_days(day, UNPUBLISH_WORKDAYS).date

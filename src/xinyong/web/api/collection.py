@@ -15,9 +15,9 @@ from xinyong.errors import NotFound, ValidationFailed
 from xinyong.ingest.models import QuarantineRow, Submission
 from xinyong.ingest.quarantine import (
     get_quarantined,
+    get_submission,
     list_quarantined,
     resubmit_quarantined,
-    sees_all_departments,
     withdraw_quarantined,
 )
 from xinyong.ingest.readers import open_table, table_from_records
@@ -163,14 +163,10 @@ def report_file(
 
 
 @router.get("/submissions/{submission_id}", summary="报送批次及逐行报告")
-def get_submission(
+def submission_report(
     submission_id: uuid.UUID, session: SessionDep, actor: CurrentActor
 ) -> dict[str, Any]:
-    sub = session.get(Submission, submission_id)
-    org = session.get(Organisation, sub.org_id) if sub else None
-    if sub is None or not (sees_all_departments(actor) or (org and org.uscc == actor.org_uscc)):
-        raise NotFound("未找到该报送批次", f"submission {submission_id} not found")
-    return submission_view(sub, org)
+    return submission_view(*get_submission(session, actor, submission_id))
 
 
 @router.get("/quarantine", summary="待修正数据")

@@ -20,6 +20,7 @@ from xinyong.ingest.models import Submission
 from xinyong.ingest.quarantine import (
     STATUS_LABELS,
     get_quarantined,
+    get_submission,
     list_quarantined,
     resubmit_quarantined,
     sees_all_departments,
@@ -163,16 +164,6 @@ def upload(
 # --- submissions -------------------------------------------------------------------------
 
 
-def _visible_submission(
-    session: SessionDep, actor: Actor, submission_id: uuid.UUID
-) -> tuple[Submission, Organisation | None]:
-    sub = session.get(Submission, submission_id)
-    org = session.get(Organisation, sub.org_id) if sub else None
-    if sub is None or not (sees_all_departments(actor) or (org and org.uscc == actor.org_uscc)):
-        raise NotFound("未找到该报送批次", f"submission {submission_id} not found")
-    return sub, org
-
-
 @router.get("/collection/submissions", response_class=HTMLResponse, response_model=None)
 def submissions(
     request: Request,
@@ -217,7 +208,7 @@ def submission_page(
 ) -> Response:
     if actor is None:
         return _login()
-    sub, org = _visible_submission(session, actor, submission_id)
+    sub, org = get_submission(session, actor, submission_id)
     view = submission_view(sub, org)
     item = rt.catalog.item(sub.item_code)
     quarantined = list_quarantined(session, actor, status="all", submission_id=sub.id, limit=200)
