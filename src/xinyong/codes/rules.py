@@ -685,3 +685,25 @@ def check_code(code: str, kind: str | None = None, *, today: dt.date | None = No
             details=details,
         )
     return result
+
+
+def district_name(code: str | None) -> str | None:
+    """The name of a 6-digit division code (思明区 for 350203), or None when unknown."""
+    if not code:
+        return None
+    found = lookup_division(code)
+    return found["name"] if found else None
+
+
+def region_districts(region: str) -> list[tuple[str, str]]:
+    """The current county-level divisions of a prefecture (``350200`` → 思明区, …) or of
+    a province (``350000`` → every county), as (code, name), in code order."""
+    prefix = region[:2] if region.endswith("0000") else region[:4]
+    return [
+        (code, division.name)
+        for code, division in sorted(_divisions().items())
+        if code.startswith(prefix)
+        and not division.abolished
+        and not code.endswith("00")
+        and division.name != "市辖区"  # a statistical placeholder, not a district
+    ]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Organisation
@@ -172,6 +172,17 @@ def is_published(record: CreditRecord, today: dt.date) -> bool:
     if record.auto_withdraw is not None and record.auto_withdraw <= today:
         return False  # the sweep has not run yet: still, nothing shows past its period
     return record.publication_start is None or record.publication_start <= today
+
+
+def published_clause(today: dt.date) -> ColumnElement[bool]:
+    """``is_published`` as a SQL condition on ``credit_record``: every public query
+    filters with it, so a page never shows what the record page would not."""
+    return and_(
+        CreditRecord.status == "active",
+        CreditRecord.publication_state == PublicationState.published.value,
+        or_(CreditRecord.auto_withdraw.is_(None), CreditRecord.auto_withdraw > today),
+        or_(CreditRecord.publication_start.is_(None), CreditRecord.publication_start <= today),
+    )
 
 
 def value_sources(record: CreditRecord) -> dict[str, uuid.UUID | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -18,7 +19,7 @@ MAX_CHARS = 50
 MAX_RESULTS = 200  # never page deeper than this: users refine the name instead
 MAX_PER_PAGE = 50
 
-_USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
+USCC_PATTERN = re.compile(f"[{USCC_ALPHABET}]{{18}}")
 _REGNO = re.compile(r"[0-9]{15}")
 
 
@@ -35,8 +36,10 @@ def to_simplified(text: str) -> str:
 
 
 def search_text(name: str) -> str:
-    """A name or query as searched: ``normalize_name`` then Traditional → Simplified."""
-    return to_simplified(normalize_name(name))
+    """A name or query as searched: control characters (NUL …) dropped,
+    ``normalize_name``, then Traditional → Simplified."""
+    printable = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
+    return to_simplified(normalize_name(printable))
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Query:
 def clean_query(raw: str) -> Query:
     """Clean and classify a user's query; raises ValidationFailed for unusable input."""
     code = normalize_code(raw)
-    if _USCC.fullmatch(code):
+    if USCC_PATTERN.fullmatch(code):
         return Query(code, "uscc")
     if _REGNO.fullmatch(code):
         return Query(code, "regno")

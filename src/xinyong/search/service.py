@@ -48,9 +48,15 @@ class SearchPage:
 
 
 def search_subjects(
-    session: Session, query: str, *, page: int = 1, per_page: int = 20
+    session: Session,
+    query: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    exclude_kinds: tuple[str, ...] = (),
 ) -> SearchPage:
-    """One page of subjects matching ``query``; raises ValidationFailed for bad input."""
+    """One page of subjects matching ``query``, leaving out subjects of
+    ``exclude_kinds``; raises ValidationFailed for bad input."""
     q = clean_query(query)
     check_paging(page, per_page)
     offset = (page - 1) * per_page
@@ -60,7 +66,7 @@ def search_subjects(
         code_column = Subject.uscc if q.kind == "uscc" else Subject.regno
         stmt = (
             select(*columns)
-            .where(code_column == q.text)
+            .where(code_column == q.text, *_kinds(exclude_kinds))
             .order_by(Subject.name_norm, Subject.id)
             .limit(MAX_RESULTS)
         )
@@ -78,7 +84,7 @@ def search_subjects(
     ).label("rank")
     stmt = (
         select(*columns, rank)
-        .where(condition)
+        .where(condition, *_kinds(exclude_kinds))
         .order_by(rank, Subject.name_norm, Subject.id)
         .offset(offset)
         .limit(per_page + 1)
@@ -87,7 +93,7 @@ def search_subjects(
     hits = [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, _MATCHES[r.rank]) for r in rows]
     total: int | None = None
     if len(q.text) >= 3:
-        count = select(func.count()).select_from(Subject).where(condition)
+        count = select(func.count()).select_from(Subject).where(condition, *_kinds(exclude_kinds))
         total = session.execute(count).scalar_one()
     return SearchPage(hits[:per_page], page, len(hits) > per_page, total)
 
@@ -100,3 +106,7 @@ def _name_condition(session: Session, needle: str) -> ColumnElement[bool] | Text
         ).bindparams(fts=fts5_phrase(needle))
     # PostgreSQL: the GIN trigram index serves 3+ characters; 2 characters scan.
     return Subject.name_norm.like(f"%{escape_like(needle)}%", escape="\\")
+
+
+def _kinds(exclude: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    return [Subject.kind.not_in(exclude)] if exclude else []

@@ -23,6 +23,7 @@ from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
 from xinyong.web import errors
 from xinyong.web.api import collection, reference, staff
+from xinyong.web.api import public as public_api
 from xinyong.web.deps import RuntimeDep
 from xinyong.web.pages import collection as collection_pages
 from xinyong.web.pages import public as public_pages
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         }
 
     app.include_router(reference.router)
+    app.include_router(public_api.router)
     app.include_router(staff.router)
     app.include_router(collection.router)
     app.include_router(public_pages.router)
