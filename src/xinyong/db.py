@@ -56,6 +56,7 @@ MODEL_MODULES = (
     "xinyong.subjects.models",
     "xinyong.records.models",
     "xinyong.ingest.models",
+    "xinyong.articles.models",
     "xinyong.search.schema",  # no tables: hides hand-written search indexes from autogenerate
 )
 

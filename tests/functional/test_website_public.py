@@ -15,6 +15,9 @@ from tests.functional.website import (
     Website,
     publish_sample,
 )
+from xinyong.actors import Actor
+from xinyong.articles.service import create_article, publish_article
+from xinyong.db import transaction
 from xinyong.runtime import Runtime
 
 
@@ -86,13 +89,20 @@ def test_person_id_number_is_masked_on_page_api_and_list(client: TestClient, sit
     assert client.get("/api/v1/subjects", params={"q": PERSON_NAME}).json()["items"] == []
 
 
-def test_home_page_lists_latest_decisions_and_links_files(
-    client: TestClient, site: Website
+def test_home_page_lists_latest_decisions_news_and_links_files(
+    client: TestClient, site: Website, runtime: Runtime
 ) -> None:
+    editor = Actor(kind="account", name="editor", roles=frozenset({"office_staff"}))
+    with transaction(runtime.sessions) as session:
+        article = create_article(
+            session, actor=editor, kind="news", title="信用修复集中服务月启动", body="正文"
+        )
+        publish_article(session, actor=editor, article_id=article.id)
     home = client.get("/")
     assert home.status_code == 200
     assert 'role="search"' in home.text and "行政处罚公示" in home.text
     assert "/subjects/" in home.text and '<main id="main"' in home.text
+    assert "信用修复集中服务月启动" in home.text and f"/news/{article.id}" in home.text
 
 
 def test_list_page_filters_by_district_and_industry(client: TestClient, site: Website) -> None:

@@ -27,6 +27,7 @@ from xinyong.catalog.loader import CatalogItem
 from xinyong.catalog.rules import parse_date
 from xinyong.codes.rules import org_code_check_char, ric_check_char, uscc_check_char
 from xinyong.db import transaction, utcnow
+from xinyong.demo.articles import sample_articles
 from xinyong.ingest.models import Submission
 from xinyong.records.service import report_record
 from xinyong.runtime import Runtime
@@ -454,6 +455,7 @@ def generate(rt: Runtime, *, subjects: int, seed: int, actor: Actor) -> dict[str
     with transaction(rt.sessions) as session, Progress(transient=True) as progress:
         office, depts = _departments(session, actor)
         accounts = _accounts(session, actor, rt, office, depts)
+        sample_articles(session, actor, gen.today)
         gen.depts = {d.sector: d for d in depts}
         task = progress.add_task("生成演示数据", total=subjects)
         for i in range(subjects):

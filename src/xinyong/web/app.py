@@ -25,6 +25,7 @@ from xinyong.web import errors
 from xinyong.web.api import collection, reference, staff
 from xinyong.web.api import public as public_api
 from xinyong.web.deps import RuntimeDep
+from xinyong.web.pages import articles as article_pages
 from xinyong.web.pages import collection as collection_pages
 from xinyong.web.pages import public as public_pages
 from xinyong.web.pages import quality as quality_pages
@@ -118,4 +119,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(staff_pages.router)
     app.include_router(quality_pages.router)
     app.include_router(collection_pages.router)
+    app.include_router(article_pages.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from xinyong.articles.service import latest_published as latest_articles
 from xinyong.codes.rules import region_districts
 from xinyong.codes.service import check_code_with_exceptions
 from xinyong.db import china_today
@@ -15,6 +16,7 @@ from xinyong.publicity import service as publicity
 from xinyong.publicity.rules import INDUSTRY_SECTIONS, LIST_ITEM
 from xinyong.search.rules import MAX_CHARS
 from xinyong.web.deps import RuntimeDep, SessionDep
+from xinyong.web.pages.articles import local_date
 from xinyong.web.ratelimit import rate_limit
 from xinyong.web.templating import render
 
@@ -32,7 +34,14 @@ def home(request: Request, rt: RuntimeDep, session: SessionDep) -> HTMLResponse:
         for code in HOME_ITEMS
         if code in rt.catalog.items and rt.catalog.items[code].disclosure == "public"
     ]
-    return render(request, "home.html", {"catalog": rt.catalog, "columns": columns, "today": today})
+    context = {
+        "catalog": rt.catalog,
+        "columns": columns,
+        "today": today,
+        "news": latest_articles(session, limit=5),
+        "local_date": local_date,
+    }
+    return render(request, "home.html", context)
 
 
 @router.get(
