@@ -205,3 +205,32 @@ def test_index_follows_renames_and_deletes(session: Session) -> None:
     session.delete(firm)
     session.flush()
     assert search_subjects(session, "名字索引测试").items == []
+
+
+def test_totals_stop_at_a_thousand(session: Session) -> None:
+    session.add_all(
+        Subject(kind="legal_person", name=f"千条计数{i:04d}号", name_norm=f"千条计数{i:04d}号")
+        for i in range(1002)
+    )
+    session.flush()
+    page = search_subjects(session, "千条计数")
+    assert (page.total, page.total_over) == (None, 1000)
+    assert len(page.items) == 20 and page.has_more
+    exact = search_subjects(session, "千条计数0001号")
+    assert (exact.total, exact.total_over) == (1, None)
+
+
+def test_pages_continue_across_the_tiers_without_repeats(session: Session) -> None:
+    # Substring matches stored first, prefix matches later: the ranking still holds,
+    # and page 2 picks up exactly where page 1 ended.
+    for i in range(15):
+        _subject(session, f"厦门翻页层次{i:02d}公司")
+    for i in range(15):
+        _subject(session, f"翻页层次{i:02d}商行")
+    first = search_subjects(session, "翻页层次", per_page=10)
+    second = search_subjects(session, "翻页层次", page=2, per_page=10)
+    third = search_subjects(session, "翻页层次", page=3, per_page=10)
+    hits = first.items + second.items + third.items
+    assert [h.match for h in hits] == ["prefix"] * 15 + ["substring"] * 15
+    assert len({h.id for h in hits}) == 30
+    assert not third.has_more

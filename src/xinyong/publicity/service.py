@@ -162,6 +162,7 @@ class PublicSearch:
             "page": self.page.page,
             "has_more": self.page.has_more,
             "total": self.page.total,
+            "total_over": self.page.total_over,
             "items": [h.as_dict() for h in self.hits],
         }
 

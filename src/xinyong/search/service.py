@@ -4,21 +4,37 @@ Paths, chosen by the cleaned query:
 
 - a full USCC (18 characters of the GB 32100 alphabet) or a 15-digit registration
   number: exact lookup by code;
-- 2 characters: ``LIKE '%q%'`` on ``subject.name_norm`` (trigrams cannot serve two
-  characters; the scan stops early under ``LIMIT``), and no exact total;
-- 3 or more: PostgreSQL ``LIKE`` served by the GIN trigram index, SQLite ``MATCH`` on
-  the FTS5 trigram table ``subject_fts``; exact totals.
+- a name fragment: three bounded tiers, each fetching only the rows this page needs
+  (at most 201): exact name (B-tree), names starting with the fragment (B-tree
+  range), then names containing it (PostgreSQL: ``LIKE`` served by the GIN trigram
+  index for 3+ characters, a scan that stops at the limit for 2; SQLite: the FTS5
+  trigram table ``subject_fts`` for 3+, a rowid-order scan for 2). The substring tier
+  is in storage order, never sorted: sorting every match of a frequent fragment
+  (290k names contain 有限公 in 1M) is what made it slow.
+- totals: none for 2 characters, counted up to 1,000 for 3+ ("1000+" above).
 
-Ranking: exact name, then prefix, then substring, then name order.
+A 2-character fragment that occurs in almost no name scans the whole table (~0.1-0.2 s
+per 1M names, bench/website.py); the rate limit for short queries bounds that cost.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, TextClause, case, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    TextClause,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from xinyong.search.rules import MAX_RESULTS, check_paging, clean_query, escape_like, fts5_phrase
@@ -26,7 +42,6 @@ from xinyong.search.schema import FTS_TABLE
 from xinyong.subjects.models import Subject
 
 Match = Literal["code", "exact", "prefix", "substring"]
-_MATCHES: tuple[Match, ...] = ("exact", "prefix", "substring")
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,8 @@ class SearchPage:
     items: list[SearchHit]
     page: int
     has_more: bool
-    total: int | None  # None for 2-character queries: no exact totals
+    total: int | None  # None for 2-character queries and for more than COUNT_CAP
+    total_over: int | None = None  # COUNT_CAP when there are more matches than that
 
 
 def search_subjects(
@@ -76,35 +92,112 @@ def search_subjects(
             hits[offset : offset + per_page], page, len(hits) > offset + per_page, len(hits)
         )
 
-    condition = _name_condition(session, q.text)
-    rank = case(
-        (Subject.name_norm == q.text, 0),
-        (func.substr(Subject.name_norm, 1, len(q.text)) == q.text, 1),
-        else_=2,
-    ).label("rank")
-    stmt = (
-        select(*columns, rank)
-        .where(condition, *_kinds(exclude_kinds))
-        .order_by(rank, Subject.name_norm, Subject.id)
-        .offset(offset)
-        .limit(per_page + 1)
-    )
-    rows = session.execute(stmt).all()
-    hits = [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, _MATCHES[r.rank]) for r in rows]
+    need = offset + per_page + 1  # enough rows to fill this page and see if more follow
+    kinds = _kinds(exclude_kinds)
+    exact = session.execute(
+        select(*columns).where(Subject.name_norm == q.text, *kinds).order_by(Subject.id).limit(need)
+    ).all()
+    hits = [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "exact") for r in exact]
+    if len(hits) < need:
+        prefix = session.execute(
+            select(*columns)
+            .where(Subject.name_norm > q.text, Subject.name_norm < q.text + PREFIX_END, *kinds)
+            .order_by(Subject.name_norm, Subject.id)
+            .limit(need - len(hits))
+        ).all()
+        hits += [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "prefix") for r in prefix]
+    if len(hits) < need:
+        rows = _substring_rows(session, q.text, kinds, need - len(hits))
+        hits += [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "substring") for r in rows]
     total: int | None = None
+    over: int | None = None
     if len(q.text) >= 3:
-        count = select(func.count()).select_from(Subject).where(condition, *_kinds(exclude_kinds))
-        total = session.execute(count).scalar_one()
-    return SearchPage(hits[:per_page], page, len(hits) > per_page, total)
+        total = _capped_count(session, q.text, kinds)
+        if total > COUNT_CAP:
+            total, over = None, COUNT_CAP
+    more = len(hits) > offset + per_page
+    return SearchPage(hits[offset : offset + per_page], page, more, total, over)
 
 
-def _name_condition(session: Session, needle: str) -> ColumnElement[bool] | TextClause:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and len(needle) >= 3:
-        return text(
-            f"subject.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts)"
-        ).bindparams(fts=fts5_phrase(needle))
-    # PostgreSQL: the GIN trigram index serves 3+ characters; 2 characters scan.
+# Greater than any character a name can hold: [q, q + PREFIX_END) is every name that
+# starts with q, a range the plain B-tree index on name_norm serves on both backends
+# (byte order: SQLite's BINARY collation; PostgreSQL databases are created with
+# LC_COLLATE C, see docs/operations).
+PREFIX_END = "\U0010ffff"
+COUNT_CAP = 1000  # totals above this are shown as "1000+": counting them costs a scan
+
+
+def _substring_rows(
+    session: Session, needle: str, kinds: list[ColumnElement[bool]], limit: int
+) -> Sequence[Any]:  # rows of (id, name, uscc, district, kind)
+    """Names containing ``needle`` but not starting with it, in storage order, at most
+    ``limit``. No ORDER BY on a computed rank: the index or scan stops after ``limit``
+    matches instead of sorting every match (290k for 有限公 in 1M names)."""
+    not_prefix = func.substr(Subject.name_norm, 1, len(needle)) != needle
+    columns = (Subject.id, Subject.name, Subject.uscc, Subject.district, Subject.kind)
+    if session.get_bind().dialect.name == "sqlite":
+        if len(needle) >= 3:
+            # FTS5 hands out rowids in ascending order and stops at the LIMIT.
+            join, match = _fts_match(needle)
+            stmt = (
+                select(*columns)
+                .select_from(join)
+                .where(match, not_prefix, *kinds)
+                .order_by(_FTS.c.rowid)
+                .limit(limit)
+            )
+            return session.execute(stmt).all()
+        # Two characters: a scan in rowid order that stops at the LIMIT.
+        stmt = (
+            select(*columns)
+            .where(_like(needle), not_prefix, *kinds)
+            .order_by(text("subject.rowid"))
+            .limit(limit)
+        )
+        return session.execute(stmt).all()
+    # PostgreSQL: the planner takes the GIN trigram index for rare fragments and a scan
+    # that stops early for frequent ones; rows come in physical order, with synchronised
+    # scans off in this transaction so that page 2 continues where page 1 ended.
+    # Custom plans always: psycopg prepares a statement run 5 times, and PostgreSQL's
+    # generic plan for ``LIKE $1`` cannot know the pattern, so it scans the table even
+    # for a rare fragment the trigram index answers in a millisecond.
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    session.execute(text("SET LOCAL synchronize_seqscans = off"))
+    stmt = select(*columns).where(_like(needle), not_prefix, *kinds).limit(limit)
+    if len(needle) >= 3:
+        return session.execute(stmt).all()
+    # Trigrams cannot serve two characters: a GIN scan would read the whole index.
+    session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    try:
+        return session.execute(stmt).all()
+    finally:
+        session.execute(text("SET LOCAL enable_bitmapscan = on"))
+
+
+_FTS = table(FTS_TABLE, column("rowid"))
+
+
+def _fts_match(needle: str) -> tuple[Join, TextClause]:
+    """The FROM clause joining FTS5 rows to subjects, and the MATCH condition for
+    ``needle`` (one quoted phrase, so no FTS5 syntax leaks in)."""
+    join = _FTS.join(Subject, literal_column("subject.rowid") == _FTS.c.rowid)
+    match = text(f"{FTS_TABLE} MATCH :fts").bindparams(fts=fts5_phrase(needle))
+    return join, match
+
+
+def _capped_count(session: Session, needle: str, kinds: list[ColumnElement[bool]]) -> int:
+    """How many subjects match, counted up to ``COUNT_CAP`` + 1 (more is "1000+")."""
+    if session.get_bind().dialect.name == "sqlite":
+        join, match = _fts_match(needle)
+        matches = select(Subject.id).select_from(join).where(match, *kinds)
+    else:  # after _substring_rows, or alone: custom plans (see there)
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        matches = select(Subject.id).where(_like(needle), *kinds)
+    inner = matches.limit(COUNT_CAP + 1).subquery()
+    return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def _like(needle: str) -> ColumnElement[bool]:
     return Subject.name_norm.like(f"%{escape_like(needle)}%", escape="\\")
 
 

@@ -31,7 +31,8 @@ class SearchOut(BaseModel):
     query: str
     page: int
     has_more: bool
-    total: int | None = Field(description="命中总数；两个字的查询不提供总数")
+    total: int | None = Field(description="命中总数；两个字的查询、超过 1000 条时不提供")
+    total_over: int | None = Field(description="命中超过此数（1000）时给出，total 为空")
     items: list[SubjectHitOut]
 
 
