@@ -83,6 +83,29 @@ def snapshot(article: Article) -> dict[str, Any]:
     }
 
 
+def _changed(
+    session: Session,
+    actor: Actor,
+    article: Article,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Flush ``article`` and audit the change (state before and after)."""
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=article.id,
+        before=before,
+        after=snapshot(article),
+        reason=reason,
+    )
+
+
 def _valid(
     *, kind: str, title: str, body: str, summary: str | None, source: str | None
 ) -> dict[str, Any]:
@@ -131,15 +154,7 @@ def create_article(
     for name, value in values.items():
         setattr(article, name, value)
     session.add(article)
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="article.create",
-        entity_type=ENTITY,
-        entity_id=article.id,
-        after=snapshot(article),
-    )
+    _changed(session, actor, article, "article.create")
     return article
 
 
@@ -173,16 +188,7 @@ def update_article(
     for name, value in values.items():
         setattr(article, name, value)
     article.updated_at = utcnow()
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="article.update",
-        entity_type=ENTITY,
-        entity_id=article.id,
-        before=before,
-        after=snapshot(article),
-    )
+    _changed(session, actor, article, "article.update", before=before)
     return article
 
 
@@ -201,16 +207,7 @@ def publish_article(
     article.status = "published"
     article.published_at = published_at or utcnow()
     article.updated_at = utcnow()
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="article.publish",
-        entity_type=ENTITY,
-        entity_id=article.id,
-        before=before,
-        after=snapshot(article),
-    )
+    _changed(session, actor, article, "article.publish", before=before)
     return article
 
 
@@ -230,17 +227,7 @@ def withdraw_article(
     before = snapshot(article)
     article.status = "withdrawn"
     article.updated_at = utcnow()
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="article.withdraw",
-        entity_type=ENTITY,
-        entity_id=article.id,
-        before=before,
-        after=snapshot(article),
-        reason=text,
-    )
+    _changed(session, actor, article, "article.withdraw", before=before, reason=text)
     return article
 
 

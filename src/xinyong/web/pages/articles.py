@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -45,6 +45,20 @@ NOTICES = {
 TitleForm = Annotated[str, Form(max_length=2_000)]
 BodyForm = Annotated[str, Form(max_length=200_000)]
 OptionalForm = Annotated[str, Form(max_length=5_000)]
+
+
+def article_form(
+    kind: Annotated[str, Form(max_length=16)] = "",
+    title: TitleForm = "",
+    body: BodyForm = "",
+    summary: OptionalForm = "",
+    source: OptionalForm = "",
+) -> dict[str, str]:
+    """The fields of the article form, as typed (kept to re-render the form on errors)."""
+    return {"kind": kind, "title": title, "summary": summary, "body": body, "source": source}
+
+
+ArticleForm = Annotated[dict[str, str], Depends(article_form)]
 PageQuery = Annotated[int, Query(ge=1, le=10_000)]
 IdPath = Annotated[str, Path(max_length=64)]
 
@@ -216,17 +230,12 @@ def create(
     request: Request,
     session: SessionDep,
     actor: OptionalActor,
-    kind: Annotated[str, Form(max_length=16)] = "",
-    title: TitleForm = "",
-    body: BodyForm = "",
-    summary: OptionalForm = "",
-    source: OptionalForm = "",
+    values: ArticleForm,
 ) -> Response:
     staff = _staff(actor)
     if staff is None:
         return _login()
     _same_origin(request)
-    values = {"kind": kind, "title": title, "summary": summary, "body": body, "source": source}
     try:
         article = service.create_article(session, actor=staff, **values)
     except ValidationFailed as exc:
@@ -251,18 +260,13 @@ def save(
     session: SessionDep,
     actor: OptionalActor,
     article_id: IdPath,
-    kind: Annotated[str, Form(max_length=16)] = "",
-    title: TitleForm = "",
-    body: BodyForm = "",
-    summary: OptionalForm = "",
-    source: OptionalForm = "",
+    values: ArticleForm,
 ) -> Response:
     staff = _staff(actor)
     if staff is None:
         return _login()
     _same_origin(request)
     article = service.get_article(session, actor=staff, article_id=article_id)
-    values = {"kind": kind, "title": title, "summary": summary, "body": body, "source": source}
     try:
         service.update_article(session, actor=staff, article_id=article.id, **values)
     except ValidationFailed as exc:
