@@ -234,3 +234,16 @@ def test_pages_continue_across_the_tiers_without_repeats(session: Session) -> No
     assert [h.match for h in hits] == ["prefix"] * 15 + ["substring"] * 15
     assert len({h.id for h in hits}) == 30
     assert not third.has_more
+
+
+def test_two_character_index_follows_renames_and_punctuation_still_matches(
+    session: Session,
+) -> None:
+    firm = _subject(session, "鲸鲨(厦门)海洋有限公司")
+    assert [h.id for h in search_subjects(session, "鲸鲨").items] == [firm.id]
+    assert [h.id for h in search_subjects(session, "鲨(").items] == [firm.id]  # scanned
+    firm.name = "鹦鹉海洋有限公司"
+    firm.name_norm = normalize_name(firm.name)
+    session.flush()
+    assert search_subjects(session, "鲸鲨").items == []
+    assert [h.id for h in search_subjects(session, "鹦鹉").items] == [firm.id]

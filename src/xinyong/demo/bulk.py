@@ -69,7 +69,7 @@ from xinyong.records.publication import PublicationState, initial_state
 from xinyong.rulesets.loader import RuleBook
 from xinyong.rulesets.rules import compute_periods, require_severity
 from xinyong.subjects.models import Subject
-from xinyong.subjects.rules import SubjectKind, normalize_name
+from xinyong.subjects.rules import SubjectKind, name_bigrams, normalize_name
 from xinyong.subjects.service import person_key
 
 T = TypeVar("T")
@@ -238,11 +238,13 @@ def subject_row(subject: FakeSubject, vault: DataVault, now: dt.datetime) -> dic
     """The ``subject`` row as ``SubjectRegister`` plus registration data would write it."""
     person = subject.kind is SubjectKind.natural_person
     _, sector, scope = INDUSTRIES[subject.industry]
+    name_norm = normalize_name(subject.name)
     return {
         "id": subject.id,
         "kind": subject.kind.value,
         "name": subject.name,
-        "name_norm": normalize_name(subject.name),
+        "name_norm": name_norm,
+        "name_bigrams": name_bigrams(name_norm),
         "uscc": subject.uscc,
         "regno": None,
         "org_code": subject.uscc[8:17] if subject.uscc else None,

@@ -97,3 +97,9 @@ def escape_like(text: str, escape: str = "\\") -> str:
 def fts5_phrase(text: str) -> str:
     """``text`` as one FTS5 phrase: double quotes doubled, so no query syntax leaks in."""
     return '"' + text.replace('"', '""') + '"'
+
+
+def is_bigram(text: str) -> bool:
+    """Whether a 2-character query is a term of the bigram index (two letters or
+    digits; ``subjects.rules.name_bigrams``)."""
+    return len(text) == 2 and text[0].isalnum() and text[1].isalnum()

@@ -6,15 +6,14 @@ Paths, chosen by the cleaned query:
   number: exact lookup by code;
 - a name fragment: three bounded tiers, each fetching only the rows this page needs
   (at most 201): exact name (B-tree), names starting with the fragment (B-tree
-  range), then names containing it (PostgreSQL: ``LIKE`` served by the GIN trigram
-  index for 3+ characters, a scan that stops at the limit for 2; SQLite: the FTS5
-  trigram table ``subject_fts`` for 3+, a rowid-order scan for 2). The substring tier
-  is in storage order, never sorted: sorting every match of a frequent fragment
-  (290k names contain 有限公 in 1M) is what made it slow.
+  range), then names containing it: 3+ characters through the trigram index
+  (PostgreSQL GIN on ``name_norm``, SQLite FTS5 ``subject_fts``), 2 letters or digits
+  through the bigram index (``name_bigrams``: PostgreSQL GIN on its pairs, chosen by
+  the planner for rare pairs, SQLite FTS5 ``subject_bigram``), anything else by a scan
+  that stops at the limit. The substring tier is in storage order, never sorted:
+  sorting every match of a frequent fragment (290k names contain 有限公 in 1M) is what
+  made it slow.
 - totals: none for 2 characters, counted up to 1,000 for 3+ ("1000+" above).
-
-A 2-character fragment that occurs in almost no name scans the whole table (~0.1-0.2 s
-per 1M names, bench/website.py); the rate limit for short queries bounds that cost.
 """
 
 from __future__ import annotations
@@ -27,7 +26,10 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Join,
+    TableClause,
+    Text,
     TextClause,
+    cast,
     column,
     func,
     literal_column,
@@ -35,10 +37,18 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 
-from xinyong.search.rules import MAX_RESULTS, check_paging, clean_query, escape_like, fts5_phrase
-from xinyong.search.schema import FTS_TABLE
+from xinyong.search.rules import (
+    MAX_RESULTS,
+    check_paging,
+    clean_query,
+    escape_like,
+    fts5_phrase,
+    is_bigram,
+)
+from xinyong.search.schema import BIGRAM_TABLE, FTS_TABLE
 from xinyong.subjects.models import Subject
 
 Match = Literal["code", "exact", "prefix", "substring"]
@@ -147,7 +157,18 @@ def _substring_rows(
                 .limit(limit)
             )
             return session.execute(stmt).all()
-        # Two characters: a scan in rowid order that stops at the LIMIT.
+        if is_bigram(needle):
+            # Two letters or digits: the bigram FTS5 table, in rowid order.
+            join, match = _fts_match(needle.casefold(), _BIGRAMS)
+            stmt = (
+                select(*columns)
+                .select_from(join)
+                .where(match, not_prefix, *kinds)
+                .order_by(_BIGRAMS.c.rowid)
+                .limit(limit)
+            )
+            return session.execute(stmt).all()
+        # Two characters with punctuation: a scan in rowid order that stops at the LIMIT.
         stmt = (
             select(*columns)
             .where(_like(needle), not_prefix, *kinds)
@@ -163,25 +184,28 @@ def _substring_rows(
     # for a rare fragment the trigram index answers in a millisecond.
     session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     session.execute(text("SET LOCAL synchronize_seqscans = off"))
-    stmt = select(*columns).where(_like(needle), not_prefix, *kinds).limit(limit)
-    if len(needle) >= 3:
-        return session.execute(stmt).all()
-    # Trigrams cannot serve two characters: a GIN scan would read the whole index.
-    session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    try:
-        return session.execute(stmt).all()
-    finally:
-        session.execute(text("SET LOCAL enable_bitmapscan = on"))
+    if len(needle) >= 3 or not is_bigram(needle):
+        condition = _like(needle)
+    else:
+        # The GIN index on the name's pairs for rare pairs; for frequent ones the
+        # planner (statistics of the index expression) prefers a scan that stops early.
+        condition = _PAIRS.contains(cast(array([needle.casefold()]), ARRAY(Text)))
+    stmt = select(*columns).where(condition, not_prefix, *kinds).limit(limit)
+    return session.execute(stmt).all()
 
 
 _FTS = table(FTS_TABLE, column("rowid"))
+_BIGRAMS = table(BIGRAM_TABLE, column("rowid"))
+# The expression the PostgreSQL bigram index is built on (migration e0bb15215768).
+# The delimiter is a literal, not a parameter, so the expression matches the index's.
+_PAIRS = func.string_to_array(Subject.name_bigrams, literal_column("' '"), type_=ARRAY(Text))
 
 
-def _fts_match(needle: str) -> tuple[Join, TextClause]:
-    """The FROM clause joining FTS5 rows to subjects, and the MATCH condition for
-    ``needle`` (one quoted phrase, so no FTS5 syntax leaks in)."""
-    join = _FTS.join(Subject, literal_column("subject.rowid") == _FTS.c.rowid)
-    match = text(f"{FTS_TABLE} MATCH :fts").bindparams(fts=fts5_phrase(needle))
+def _fts_match(needle: str, fts: TableClause = _FTS) -> tuple[Join, TextClause]:
+    """The FROM clause joining an FTS5 table's rows to subjects, and the MATCH
+    condition for ``needle`` (one quoted phrase, so no FTS5 syntax leaks in)."""
+    join = fts.join(Subject, literal_column("subject.rowid") == fts.c.rowid)
+    match = text(f"{fts.name} MATCH :fts").bindparams(fts=fts5_phrase(needle))
     return join, match
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, new_id, utcnow
+from xinyong.subjects.rules import name_bigrams
 
 
 class Subject(Base):
@@ -21,6 +23,9 @@ class Subject(Base):
     kind: Mapped[str] = mapped_column(String(24), index=True)
     name: Mapped[str] = mapped_column(String(300))
     name_norm: Mapped[str] = mapped_column(String(300), index=True)
+    # Terms of the 2-character search index (subjects.rules.name_bigrams), kept in
+    # step with name_norm by the listener below; bulk loaders fill it themselves.
+    name_bigrams: Mapped[str | None] = mapped_column(Text)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     regno: Mapped[str | None] = mapped_column(String(15), index=True)
     org_code: Mapped[str | None] = mapped_column(String(9), index=True)
@@ -60,3 +65,9 @@ class SubjectAlias(Base):
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("subject_id", "name_norm", "org_id"),)
+
+
+@event.listens_for(Subject, "before_insert")
+@event.listens_for(Subject, "before_update")
+def _fill_bigrams(mapper: Any, connection: Any, subject: Subject) -> None:
+    subject.name_bigrams = name_bigrams(subject.name_norm)

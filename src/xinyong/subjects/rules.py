@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from enum import StrEnum
@@ -70,3 +71,15 @@ def clean_display_name(name: str) -> str:
     """A name as displayed: trimmed, inner runs of spaces collapsed, zero-width removed."""
     text = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
     return _SPACES.sub(" ", text).strip()
+
+
+def name_bigrams(name_norm: str) -> str:
+    """Every pair of adjacent letters or digits in a normalised name, once each,
+    space-separated (``厦门科技`` → ``厦门 门科 科技``): the terms of the bigram index that
+    answers 2-character searches (trigram indexes cannot). Pairs with punctuation are
+    left out; such queries scan instead."""
+    seen: dict[str, None] = {}
+    for a, b in itertools.pairwise(name_norm):
+        if a.isalnum() and b.isalnum():
+            seen.setdefault((a + b).casefold(), None)
+    return " ".join(seen)
