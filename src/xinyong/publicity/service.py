@@ -173,7 +173,6 @@ def search(session: Session, query: str, *, today: dt.date, page: int = 1) -> Pu
     found = search_subjects(session, query, page=page, exclude_kinds=PUBLIC_SEARCH_EXCLUDES)
     ids = [h.id for h in found.items]
     counts: dict[uuid.UUID, int] = {}
-    statuses: dict[uuid.UUID, str | None] = {}
     if ids:
         rows = session.execute(
             select(CreditRecord.subject_id, func.count())
@@ -185,12 +184,8 @@ def search(session: Session, query: str, *, today: dt.date, page: int = 1) -> Pu
             .group_by(CreditRecord.subject_id)
         ).all()
         counts = {r[0]: r[1] for r in rows}
-        statuses = dict(
-            session.execute(select(Subject.id, Subject.status).where(Subject.id.in_(ids))).all()
-        )
     hits = [
-        PublicHit(h, statuses.get(h.id), district_name(h.district), counts.get(h.id, 0))
-        for h in found.items
+        PublicHit(h, h.status, district_name(h.district), counts.get(h.id, 0)) for h in found.items
     ]
     return PublicSearch(query, found, hits)
 

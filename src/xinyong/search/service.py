@@ -62,6 +62,7 @@ class SearchHit:
     district: str | None
     kind: str
     match: Match
+    status: str | None = None  # registration status (登记状态)
 
 
 @dataclass(frozen=True)
@@ -86,39 +87,42 @@ def search_subjects(
     q = clean_query(query)
     check_paging(page, per_page)
     offset = (page - 1) * per_page
-    columns = (Subject.id, Subject.name, Subject.uscc, Subject.district, Subject.kind)
-
     if q.kind != "name":
         code_column = Subject.uscc if q.kind == "uscc" else Subject.regno
         stmt = (
-            select(*columns)
+            select(*_COLUMNS)
             .where(code_column == q.text, *_kinds(exclude_kinds))
             .order_by(Subject.name_norm, Subject.id)
             .limit(MAX_RESULTS)
         )
         rows = session.execute(stmt).all()
-        hits = [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "code") for r in rows]
+        hits = _hits(rows, "code")
         return SearchPage(
             hits[offset : offset + per_page], page, len(hits) > offset + per_page, len(hits)
         )
 
     need = offset + per_page + 1  # enough rows to fill this page and see if more follow
     kinds = _kinds(exclude_kinds)
+    if session.get_bind().dialect.name == "postgresql":
+        _postgres_search_settings(session)
     exact = session.execute(
-        select(*columns).where(Subject.name_norm == q.text, *kinds).order_by(Subject.id).limit(need)
+        select(*_COLUMNS)
+        .where(Subject.name_norm == q.text, *kinds)
+        .order_by(Subject.id)
+        .limit(need)
     ).all()
-    hits = [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "exact") for r in exact]
+    hits = _hits(exact, "exact")
     if len(hits) < need:
         prefix = session.execute(
-            select(*columns)
+            select(*_COLUMNS)
             .where(Subject.name_norm > q.text, Subject.name_norm < q.text + PREFIX_END, *kinds)
             .order_by(Subject.name_norm, Subject.id)
             .limit(need - len(hits))
         ).all()
-        hits += [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "prefix") for r in prefix]
+        hits += _hits(prefix, "prefix")
     if len(hits) < need:
         rows = _substring_rows(session, q.text, kinds, need - len(hits))
-        hits += [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, "substring") for r in rows]
+        hits += _hits(rows, "substring")
     total: int | None = None
     over: int | None = None
     if len(q.text) >= 3:
@@ -144,7 +148,7 @@ def _substring_rows(
     ``limit``. No ORDER BY on a computed rank: the index or scan stops after ``limit``
     matches instead of sorting every match (290k for 有限公 in 1M names)."""
     not_prefix = func.substr(Subject.name_norm, 1, len(needle)) != needle
-    columns = (Subject.id, Subject.name, Subject.uscc, Subject.district, Subject.kind)
+    columns = _COLUMNS
     if session.get_bind().dialect.name == "sqlite":
         if len(needle) >= 3:
             # FTS5 hands out rowids in ascending order and stops at the LIMIT.
@@ -177,13 +181,8 @@ def _substring_rows(
         )
         return session.execute(stmt).all()
     # PostgreSQL: the planner takes the GIN trigram index for rare fragments and a scan
-    # that stops early for frequent ones; rows come in physical order, with synchronised
-    # scans off in this transaction so that page 2 continues where page 1 ended.
-    # Custom plans always: psycopg prepares a statement run 5 times, and PostgreSQL's
-    # generic plan for ``LIKE $1`` cannot know the pattern, so it scans the table even
-    # for a rare fragment the trigram index answers in a millisecond.
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    session.execute(text("SET LOCAL synchronize_seqscans = off"))
+    # that stops early for frequent ones; rows come in physical order (custom plans and
+    # no synchronised scans: _postgres_search_settings).
     if len(needle) >= 3 or not is_bigram(needle):
         condition = _like(needle)
     else:
@@ -214,8 +213,7 @@ def _capped_count(session: Session, needle: str, kinds: list[ColumnElement[bool]
     if session.get_bind().dialect.name == "sqlite":
         join, match = _fts_match(needle)
         matches = select(Subject.id).select_from(join).where(match, *kinds)
-    else:  # after _substring_rows, or alone: custom plans (see there)
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    else:
         matches = select(Subject.id).where(_like(needle), *kinds)
     inner = matches.limit(COUNT_CAP + 1).subquery()
     return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
@@ -223,6 +221,34 @@ def _capped_count(session: Session, needle: str, kinds: list[ColumnElement[bool]
 
 def _like(needle: str) -> ColumnElement[bool]:
     return Subject.name_norm.like(f"%{escape_like(needle)}%", escape="\\")
+
+
+_COLUMNS = (
+    Subject.id,
+    Subject.name,
+    Subject.uscc,
+    Subject.district,
+    Subject.kind,
+    Subject.status,
+)
+
+
+def _hits(rows: Sequence[Any], match: Match) -> list[SearchHit]:
+    return [SearchHit(r.id, r.name, r.uscc, r.district, r.kind, match, r.status) for r in rows]
+
+
+def _postgres_search_settings(session: Session) -> None:
+    """For this transaction, in one round trip: custom plans always (psycopg prepares
+    a statement run 5 times, and PostgreSQL's generic plan for ``LIKE $1`` cannot know
+    the pattern, so it would scan the table even for a fragment the trigram index
+    answers in a millisecond); no synchronised scans, so that a scan stopped by LIMIT
+    starts at the table's first page and page 2 continues where page 1 ended."""
+    session.execute(
+        text(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+            " set_config('synchronize_seqscans', 'off', true)"
+        )
+    )
 
 
 def _kinds(exclude: tuple[str, ...]) -> list[ColumnElement[bool]]:
