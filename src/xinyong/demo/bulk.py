@@ -418,14 +418,7 @@ class _Records:
                 sector=tpl.dept.sector,
                 penalty_types=list(tpl.penalty_types),
             )
-            cached = {
-                "severity": severity,
-                "rule_set_id": answer.rule_set_id,
-                "publication_start": answer.publication_start,
-                "earliest_repair": answer.earliest_repair,
-                "auto_withdraw": answer.auto_withdraw,
-                "repairable": answer.repairable,
-            }
+            cached = answer.record_columns(severity)
             self.periods[key] = cached
         return cached
 

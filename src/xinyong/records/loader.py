@@ -280,14 +280,7 @@ class RecordLoader:
                 sector=self.org.sector,
                 penalty_types=penalty_types,
             )
-            cached = {
-                "severity": severity,
-                "rule_set_id": answer.rule_set_id,
-                "publication_start": answer.publication_start,
-                "earliest_repair": answer.earliest_repair,
-                "auto_withdraw": answer.auto_withdraw,
-                "repairable": answer.repairable,
-            }
+            cached = answer.record_columns(severity)
             self._periods[key] = cached
         return cached
 

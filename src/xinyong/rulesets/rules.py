@@ -48,6 +48,17 @@ class PeriodAnswer:
     confirmed: bool  # False when a figure used here is flagged unconfirmed in the data
     notes: tuple[str, ...]
 
+    def record_columns(self, severity: str) -> dict[str, Any]:
+        """The periods as a credit record stores them (``CreditRecord`` columns)."""
+        return {
+            "severity": severity,
+            "rule_set_id": self.rule_set_id,
+            "publication_start": self.publication_start,
+            "earliest_repair": self.earliest_repair,
+            "auto_withdraw": self.auto_withdraw,
+            "repairable": self.repairable,
+        }
+
     def as_dict(self) -> dict[str, Any]:
         def iso(d: dt.date | None) -> str | None:
             return d.isoformat() if d is not None else None
