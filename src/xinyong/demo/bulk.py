@@ -67,7 +67,7 @@ from xinyong.records.loader import fingerprint
 from xinyong.records.models import CreditRecord
 from xinyong.records.publication import PublicationState, initial_state
 from xinyong.rulesets.loader import RuleBook
-from xinyong.rulesets.rules import compute_periods, require_severity
+from xinyong.rulesets.rules import NO_PERIODS, compute_periods, require_severity
 from xinyong.subjects.models import Subject
 from xinyong.subjects.rules import SubjectKind, name_bigrams, normalize_name
 from xinyong.subjects.service import person_key
@@ -398,14 +398,7 @@ class _Records:
         # As RecordLoader._period_state, with the department's sector.
         item = tpl.item
         if item.rule_family == "none":
-            return {
-                "severity": None,
-                "rule_set_id": None,
-                "publication_start": None,
-                "earliest_repair": None,
-                "auto_withdraw": None,
-                "repairable": None,
-            }
+            return dict(NO_PERIODS)
         key = (tpl.severity_text, decided, tpl.penalty_types, tpl.dept.sector)
         cached = self.periods.get(key)
         if cached is None:

@@ -35,7 +35,7 @@ from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
 from xinyong.records.publication import initial_state
 from xinyong.rulesets.loader import RuleBook
-from xinyong.rulesets.rules import compute_periods, require_severity
+from xinyong.rulesets.rules import NO_PERIODS, compute_periods, require_severity
 from xinyong.subjects.service import KnownSubject, SubjectFacts, SubjectRegister
 from xinyong.workdays.rules import WorkCalendar
 
@@ -254,14 +254,7 @@ class RecordLoader:
     def _period_state(self, values: Mapping[str, Any], decided: dt.date) -> dict[str, Any]:
         item = self.item
         if item.rule_family == "none":
-            return {
-                "severity": None,
-                "rule_set_id": None,
-                "publication_start": None,
-                "earliest_repair": None,
-                "auto_withdraw": None,
-                "repairable": None,
-            }
+            return dict(NO_PERIODS)
         severity_text = str(
             values.get(item.severity_field or "", "") or item.default_severity or "一般"
         )

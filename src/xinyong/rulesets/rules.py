@@ -28,6 +28,17 @@ class Requirement:
         return {"code": self.code, "label": self.label}
 
 
+# The period columns of a record whose item has no publication-period rules.
+NO_PERIODS: dict[str, Any] = {
+    "severity": None,
+    "rule_set_id": None,
+    "publication_start": None,
+    "earliest_repair": None,
+    "auto_withdraw": None,
+    "repairable": None,
+}
+
+
 @dataclass(frozen=True)
 class PeriodAnswer:
     """What the rule set in force says about one record."""
