@@ -75,6 +75,49 @@ class Settings(BaseSettings):
         "it off (then run `xinyong publish sweep` from cron). Never runs under "
         "`XINYONG_ENVIRONMENT=test`.",
     )
+    # Due-process deadlines in working days (RULES.md §6 lists several cities' figures;
+    # the defaults follow Shenzhen 2023 and 国办发〔2025〕22号). See docs/settings.md.
+    objection_mark_days: int = Field(
+        1,
+        ge=0,
+        le=30,
+        description="Objections (异议): working days for the credit office to mark "
+        "(accept) an objection.",
+    )
+    objection_office_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="Objections: working days for the credit office to verify and decide.",
+    )
+    objection_department_days: int = Field(
+        2,
+        ge=1,
+        le=30,
+        description="Objections: working days for the reporting department to answer "
+        "once forwarded.",
+    )
+    objection_extension_days: int = Field(
+        3,
+        ge=0,
+        le=30,
+        description="Objections: working days by which a department may extend its answer once "
+        "(0: no extension).",
+    )
+    repair_office_days: int = Field(
+        10,
+        ge=1,
+        le=60,
+        description="Credit repair (信用修复): working days for the credit office to answer "
+        "(accept and review) an application (国办发〔2025〕22号).",
+    )
+    repair_department_days: int = Field(
+        3,
+        ge=1,
+        le=30,
+        description="Credit repair: working days for the department to decide "
+        "(国办发〔2025〕22号).",
+    )
     upload_dir: Path = Field(
         Path("var/uploads"),
         description="Folder where files uploaded on the collection page are kept (the "
