@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="Credit repair (信用修复): working days for the credit office to answer "
         "(accept and review) an application (国办发〔2025〕22号).",
     )
+    attachment_max_mb: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Largest attachment (proof, authorisation letter) accepted with an "
+        "objection or repair application, in MB.",
+    )
     repair_department_days: int = Field(
         3,
         ge=1,
