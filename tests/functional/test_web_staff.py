@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from xinyong.actors import Actor
@@ -86,3 +87,25 @@ def test_audit_verify_page_refuses_staff_without_the_role(
     client.post("/staff/login", data={"username": "clerk", "password": "correct-horse-battery"})
     r = client.get("/staff/audit/verify")
     assert r.status_code == 403 and "角色" in r.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff",
+        "/staff/audit/verify",
+        "/staff/collection",
+        "/staff/collection/submissions",
+        "/staff/collection/quarantine",
+        "/staff/records",
+        "/staff/quality",
+        "/staff/articles",
+        "/staff/articles/new",
+    ],
+)
+def test_every_staff_page_sends_an_anonymous_visitor_to_the_login_page(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/login"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -266,7 +266,7 @@ def credit_file(session: Session, catalog: Catalog, code: str, *, today: dt.date
     if subject.kind == SubjectKind.natural_person:
         # The name as the catalog publishes it: from the person's latest record.
         shown = next((r.subject_name for recs in by_item.values() for r in recs), None)
-        facts = SubjectFacts(**{**facts.__dict__, "name": shown or facts.name})
+        facts = replace(facts, name=shown or facts.name)
     items = section_order(list(catalog.items.values()))
     sections = [Section(i.code, section_title(i), by_item.get(i.code, [])) for i in items]
     sections += [Section(key, title, [], available=False) for key, title in PENDING_SECTIONS]

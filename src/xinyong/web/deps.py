@@ -73,3 +73,21 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+LOGIN_PAGE = "/staff/login"
+
+
+class LoginRequired(Exception):
+    """A staff page opened without a session: ``web.errors`` answers with a redirect to
+    the login page (303), not an error page."""
+
+
+def staff_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise LoginRequired
+    return actor
+
+
+# The signed-in user of a staff page; anonymous visitors are sent to the login page.
+StaffActor = Annotated[Actor, Depends(staff_actor)]

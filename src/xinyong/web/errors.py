@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinyong.errors import TooManyRequests, XinyongError
+from xinyong.web.deps import LOGIN_PAGE, LoginRequired
 from xinyong.web.templating import render
 
 log = logging.getLogger("xinyong.web")
@@ -70,6 +71,10 @@ def install(app: FastAPI) -> None:
         elif isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after)}
         return _respond(request, exc.status, exc.as_dict(), headers)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(LOGIN_PAGE, status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:

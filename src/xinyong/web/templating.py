@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,32 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from xinyong.db import CHINA_TZ
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+
+def local_date(value: dt.datetime | None) -> str:
+    """``2026年11月24日`` in China time."""
+    if value is None:
+        return ""
+    day = value.astimezone(CHINA_TZ)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def local_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{local_date(value)} {value.astimezone(CHINA_TZ):%H:%M}"
+
+
+def iso(value: dt.datetime | None) -> str:
+    """The machine-readable form for ``<time datetime>``, with the China offset."""
+    return value.astimezone(CHINA_TZ).isoformat(timespec="minutes") if value else ""
+
+
+# Every template may format times in China time.
+TEMPLATES.env.globals.update(local_date=local_date, local_datetime=local_datetime, iso=iso)
 
 
 def render(

@@ -3,7 +3,6 @@ reads them under /news and /policies."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -23,9 +22,8 @@ from xinyong.articles.rules import (
     excerpt,
     render_markdown,
 )
-from xinyong.db import CHINA_TZ
 from xinyong.errors import Forbidden, Problem, ValidationFailed, XinyongError
-from xinyong.web.deps import OptionalActor, SessionDep
+from xinyong.web.deps import SessionDep, StaffActor
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,33 +61,11 @@ PageQuery = Annotated[int, Query(ge=1, le=10_000)]
 IdPath = Annotated[str, Path(max_length=64)]
 
 
-def local_date(value: dt.datetime | None) -> str:
-    """``2026年11月24日`` in China time."""
-    if value is None:
-        return ""
-    day = value.astimezone(CHINA_TZ)
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def local_datetime(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{local_date(value)} {value.astimezone(CHINA_TZ):%H:%M}"
-
-
-def iso(value: dt.datetime | None) -> str:
-    """The machine-readable form for ``<time datetime>``, with the China offset."""
-    return value.astimezone(CHINA_TZ).isoformat(timespec="minutes") if value else ""
-
-
 def article_url(article: Article) -> str:
     return f"{KIND_PATHS[article.kind]}/{article.id}"
 
 
 _HELPERS: dict[str, Any] = {
-    "local_date": local_date,
-    "local_datetime": local_datetime,
-    "iso": iso,
     "article_url": article_url,
     "excerpt": excerpt,
     "kind_labels": KIND_LABELS,
@@ -101,12 +77,13 @@ _HELPERS: dict[str, Any] = {
 # --- staff -----------------------------------------------------------------------------------
 
 
-def _staff(actor: Actor | None) -> Actor | None:
-    """The actor if it may write articles; None means "send to login"; else Forbidden."""
-    if actor is None:
-        return None
+def article_editor(actor: StaffActor) -> Actor:
+    """The signed-in user, if an office role lets them write articles (else Forbidden)."""
     require_role(actor, *service.OFFICE_ROLES)
     return actor
+
+
+ArticleEditor = Annotated[Actor, Depends(article_editor)]
 
 
 def _same_origin(request: Request) -> None:
@@ -120,10 +97,6 @@ def _same_origin(request: Request) -> None:
     hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
     if sent == "null" or urlsplit(sent).netloc not in hosts:
         raise Forbidden("请求来源无效，请从本站页面提交", f"form posted from {sent!r}")
-
-
-def _login() -> RedirectResponse:
-    return RedirectResponse("/staff/login", status_code=303)
 
 
 def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
@@ -182,15 +155,12 @@ def _values(article: Article) -> dict[str, Any]:
 def staff_list(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    staff: ArticleEditor,
     kind: Annotated[str | None, Query(max_length=16)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     page: PageQuery = 1,
 ) -> Response:
     """Every article with its status; filters by kind and status."""
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     listing = service.list_all(
         session, actor=staff, kind=kind or None, status=status or None, page=page
     )
@@ -210,11 +180,9 @@ def staff_list(
 @router.get(f"{STAFF}/new", response_class=HTMLResponse, response_model=None)
 def new_form(
     request: Request,
-    actor: OptionalActor,
+    staff: ArticleEditor,
     kind: Annotated[str, Query(max_length=16)] = "news",
 ) -> Response:
-    if _staff(actor) is None:
-        return _login()
     values = {
         "kind": kind if kind in KIND_LABELS else "news",
         "title": "",
@@ -229,12 +197,9 @@ def new_form(
 def create(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    staff: ArticleEditor,
     values: ArticleForm,
 ) -> Response:
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     _same_origin(request)
     try:
         article = service.create_article(session, actor=staff, **values)
@@ -245,11 +210,8 @@ def create(
 
 @router.get(f"{STAFF}/{{article_id}}/edit", response_class=HTMLResponse, response_model=None)
 def edit_form(
-    request: Request, session: SessionDep, actor: OptionalActor, article_id: IdPath
+    request: Request, session: SessionDep, staff: ArticleEditor, article_id: IdPath
 ) -> Response:
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     article = service.get_article(session, actor=staff, article_id=article_id)
     return _form_page(request, article=article, values=_values(article))
 
@@ -258,13 +220,10 @@ def edit_form(
 def save(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    staff: ArticleEditor,
     article_id: IdPath,
     values: ArticleForm,
 ) -> Response:
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     _same_origin(request)
     article = service.get_article(session, actor=staff, article_id=article_id)
     try:
@@ -276,11 +235,8 @@ def save(
 
 @router.post(f"{STAFF}/{{article_id}}/publish", response_model=None)
 def publish(
-    request: Request, session: SessionDep, actor: OptionalActor, article_id: IdPath
+    request: Request, session: SessionDep, staff: ArticleEditor, article_id: IdPath
 ) -> Response:
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     _same_origin(request)
     article = service.publish_article(session, actor=staff, article_id=article_id)
     return RedirectResponse(f"{STAFF}/{article.id}/edit?done=published", status_code=303)
@@ -290,13 +246,10 @@ def publish(
 def withdraw(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    staff: ArticleEditor,
     article_id: IdPath,
     reason: OptionalForm = "",
 ) -> Response:
-    staff = _staff(actor)
-    if staff is None:
-        return _login()
     _same_origin(request)
     article = service.get_article(session, actor=staff, article_id=article_id)
     try:

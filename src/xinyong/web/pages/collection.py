@@ -34,7 +34,7 @@ from xinyong.records.publication import STATE_LABELS
 from xinyong.records.service import revoke_record, value_sources
 from xinyong.runtime import Runtime
 from xinyong.web.api.collection import submission_view
-from xinyong.web.deps import OptionalActor, RuntimeDep, SessionDep
+from xinyong.web.deps import RuntimeDep, SessionDep, StaffActor
 from xinyong.web.templating import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -48,10 +48,6 @@ SUBMISSION_STATUS = {"running": "处理中", "done": "已完成", "interrupted":
 # How the report names problems that are not about one field.
 ROW_FIELD_LABELS = {"row": "整行", "file": "文件"}
 OUTCOME_CHANNELS = {"api": "接口", "upload": "上传", "cli": "命令行", "resubmit": "修正重报"}
-
-
-def _login() -> RedirectResponse:
-    return RedirectResponse("/staff/login", status_code=303)
 
 
 def _items(rt: Runtime) -> list[Any]:
@@ -81,10 +77,8 @@ def _departments(session: SessionDep) -> list[Organisation]:
 
 @router.get("/collection", response_class=HTMLResponse, response_model=None)
 def upload_form(
-    request: Request, session: SessionDep, rt: RuntimeDep, actor: OptionalActor
+    request: Request, session: SessionDep, rt: RuntimeDep, actor: StaffActor
 ) -> Response:
-    if actor is None:
-        return _login()
     return render(
         request,
         "staff/collection_upload.html",
@@ -110,14 +104,12 @@ def upload(
     background: BackgroundTasks,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     file: UploadFile,
     item: Annotated[str, Form(max_length=32)],
     department: Annotated[str | None, Form(max_length=18)] = None,
     reason: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    if actor is None:
-        return _login()
     session.commit()  # the load runs its own transactions
     try:
         rt.catalog.item(item)
@@ -168,11 +160,9 @@ def upload(
 def submissions(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    if actor is None:
-        return _login()
     query = select(Submission, Organisation).join(
         Organisation, Organisation.id == Submission.org_id
     )
@@ -204,10 +194,8 @@ def submission_page(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
 ) -> Response:
-    if actor is None:
-        return _login()
     sub, org = get_submission(session, actor, submission_id)
     view = submission_view(sub, org)
     item = rt.catalog.item(sub.item_code)
@@ -236,13 +224,11 @@ def quarantine_list(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     status: Annotated[str, Query(pattern="^(open|resolved|withdrawn|all)$")] = "open",
     item: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    if actor is None:
-        return _login()
     result = list_quarantined(
         session, actor, status=status, item_code=item or None, limit=50, offset=(page - 1) * 50
     )
@@ -341,10 +327,8 @@ def quarantine_fix(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
 ) -> Response:
-    if actor is None:
-        return _login()
     return _fix_form(request, session, rt, actor, row_id)
 
 
@@ -353,10 +337,8 @@ async def quarantine_resend(
     row_id: uuid.UUID,
     request: Request,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
 ) -> Response:
-    if actor is None:
-        return _login()
     form = await request.form()
     values = {str(k)[2:]: str(v) for k, v in form.multi_items() if str(k).startswith("f:")}
     reason = str(form.get("reason") or "") or None
@@ -398,11 +380,9 @@ def quarantine_withdraw(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    if actor is None:
-        return _login()
     try:
         withdraw_quarantined(session, actor, row_id, reason=reason)
     except XinyongError as exc:
@@ -419,13 +399,11 @@ def records(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     item: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    if actor is None:
-        return _login()
     query = select(CreditRecord)
     if not sees_all_departments(actor):
         query = query.where(CreditRecord.authority_code == (actor.org_uscc or ""))
@@ -469,10 +447,8 @@ def record_page(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
 ) -> Response:
-    if actor is None:
-        return _login()
     return _record_view(request, session, rt, actor, record_id)
 
 
@@ -528,12 +504,10 @@ def record_revoke(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     reason: Annotated[str, Form(max_length=1000)] = "",
     legal_basis: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    if actor is None:
-        return _login()
     _visible_record(session, actor, record_id)
     try:
         revoke_record(

@@ -16,7 +16,6 @@ from xinyong.publicity import service as publicity
 from xinyong.publicity.rules import INDUSTRY_SECTIONS, LIST_ITEM
 from xinyong.search.rules import MAX_CHARS
 from xinyong.web.deps import RuntimeDep, SessionDep
-from xinyong.web.pages.articles import local_date
 from xinyong.web.ratelimit import rate_limit
 from xinyong.web.templating import render
 
@@ -39,7 +38,6 @@ def home(request: Request, rt: RuntimeDep, session: SessionDep) -> HTMLResponse:
         "columns": columns,
         "today": today,
         "news": latest_articles(session, limit=5),
-        "local_date": local_date,
     }
     return render(request, "home.html", context)
 

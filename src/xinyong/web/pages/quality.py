@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from xinyong.db import china_today
 from xinyong.quality.chart import Series, line_chart, style
@@ -30,7 +30,7 @@ from xinyong.quality.service import (
     quality_scope,
     quality_trend,
 )
-from xinyong.web.deps import CurrentActor, OptionalActor, RuntimeDep, SessionDep
+from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep, StaffActor
 from xinyong.web.templating import render
 
 # Pages under /staff (cookie login) and the JSON API under /api/v1, in one router.
@@ -39,16 +39,10 @@ router = APIRouter()
 MonthParam = Annotated[str | None, Query(max_length=7, description="YYYY-MM")]
 DepartmentParam = Annotated[str | None, Query(max_length=18, description="部门统一社会信用代码")]
 
-LOGIN = "/staff/login"
-
 
 def _month(value: str | None) -> dt.date:
     """The month asked for, or the current month in China."""
     return parse_month(value) if value else china_today().replace(day=1)
-
-
-def _login() -> RedirectResponse:
-    return RedirectResponse(LOGIN, status_code=303)
 
 
 def _charts(trend: Trend) -> dict[str, Any]:
@@ -114,13 +108,11 @@ def _common(month: dt.date) -> dict[str, Any]:
 def quality_page(
     request: Request,
     session: SessionDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     month: MonthParam = None,
     department: DepartmentParam = None,
 ) -> Response:
     """League table of the month and the 12-month trend of compliance and timeliness."""
-    if actor is None:
-        return _login()
     chosen = _month(month)
     table = league_table(session, actor=actor, month=chosen, department=department)
     trend = quality_trend(session, actor=actor, month=chosen, department=department)
@@ -146,11 +138,9 @@ def quality_page(
     include_in_schema=False,
 )
 def notice_page(
-    request: Request, session: SessionDep, actor: OptionalActor, month: MonthParam = None
+    request: Request, session: SessionDep, actor: StaffActor, month: MonthParam = None
 ) -> Response:
     """The monthly notice (通报): generated text, the table, downloads."""
-    if actor is None:
-        return _login()
     chosen = _month(month)
     table = league_table(session, actor=actor, month=chosen)
     return render(request, "staff/quality_notice.html", {**_common(chosen), "table": table})
@@ -171,9 +161,7 @@ def _download(table: LeagueTable, body: bytes, extension: str, media_type: str) 
 
 
 @router.get("/staff/quality/notice.xlsx", response_model=None, include_in_schema=False)
-def notice_xlsx(session: SessionDep, actor: OptionalActor, month: MonthParam = None) -> Response:
-    if actor is None:
-        return _login()
+def notice_xlsx(session: SessionDep, actor: StaffActor, month: MonthParam = None) -> Response:
     table = league_table(session, actor=actor, month=_month(month))
     return _download(
         table,
@@ -184,9 +172,7 @@ def notice_xlsx(session: SessionDep, actor: OptionalActor, month: MonthParam = N
 
 
 @router.get("/staff/quality/notice.csv", response_model=None, include_in_schema=False)
-def notice_csv(session: SessionDep, actor: OptionalActor, month: MonthParam = None) -> Response:
-    if actor is None:
-        return _login()
+def notice_csv(session: SessionDep, actor: StaffActor, month: MonthParam = None) -> Response:
     table = league_table(session, actor=actor, month=_month(month))
     return _download(table, league_csv(table), "csv", "text/csv; charset=utf-8")
 
@@ -201,12 +187,10 @@ def codes_page(
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,
-    actor: OptionalActor,
+    actor: StaffActor,
     department: DepartmentParam = None,
 ) -> Response:
     """Duplicate and wrong codes per department; one department's list of offending codes."""
-    if actor is None:
-        return _login()
     report = code_governance(session, actor=actor, catalog=rt.catalog, department=department)
     return render(
         request,

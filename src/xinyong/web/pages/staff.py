@@ -16,7 +16,7 @@ from xinyong.db import utcnow
 from xinyong.errors import Unauthenticated
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import SESSION_COOKIE, OptionalActor, RuntimeDep, SessionDep
+from xinyong.web.deps import SESSION_COOKIE, RuntimeDep, SessionDep, StaffActor
 from xinyong.web.templating import render
 from xinyong.workdays.service import uncovered_years_ahead
 
@@ -65,9 +65,7 @@ def logout() -> RedirectResponse:
 
 
 @router.get("", response_class=HTMLResponse, response_model=None)
-def dashboard(request: Request, session: SessionDep, actor: OptionalActor) -> Response:
-    if actor is None:
-        return RedirectResponse("/staff/login", status_code=303)
+def dashboard(request: Request, session: SessionDep, actor: StaffActor) -> Response:
     counts = {
         "subjects": session.execute(select(func.count()).select_from(Subject)).scalar_one(),
         "records": session.execute(select(func.count()).select_from(CreditRecord)).scalar_one(),
@@ -83,9 +81,7 @@ def dashboard(request: Request, session: SessionDep, actor: OptionalActor) -> Re
 
 
 @router.get("/audit/verify", response_class=HTMLResponse, response_model=None)
-def audit_verify_page(request: Request, session: SessionDep, actor: OptionalActor) -> Response:
+def audit_verify_page(request: Request, session: SessionDep, actor: StaffActor) -> Response:
     """Recompute the whole audit chain on request (auditors and office administrators)."""
-    if actor is None:
-        return RedirectResponse("/staff/login", status_code=303)
     require_role(actor, "auditor", "office_admin")
     return render(request, "staff/audit_verify.html", {"report": verify_chain(session)})
