@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.test_catalog_values import CATALOG, CF, TODAY, penalty
 from xinyong.catalog.loader import load_catalog
 from xinyong.catalog.rules import (
     NO_VALUE_PLACEHOLDERS,
@@ -20,35 +21,7 @@ from xinyong.catalog.rules import (
 )
 from xinyong.catalog.schema import CatalogItem
 
-TODAY = dt.date(2024, 6, 1)
-CATALOG = load_catalog()
-CF = CATALOG.item("xzcf")
 DJ = CATALOG.item("djzc")
-
-
-def penalty(**changes: Any) -> dict[str, Any]:
-    """A complete 行政处罚 record of an organisation, fined 1.5 万元."""
-    raw: dict[str, Any] = {
-        "CF_XDR_MC": "厦门某某贸易有限公司",
-        "CF_XDR_LB": "法人及非法人组织",
-        "CF_XDR_SHXYM": "91110000600037341L",
-        "CF_FRDB": "李四",
-        "CF_WSH": "厦市监罚〔2024〕12号",
-        "CF_WFXW": "销售不合格产品",
-        "CF_SY": "经查，当事人销售不合格产品。",
-        "CF_YJ": "《中华人民共和国产品质量法》第四十九条",
-        "CF_CFLB": "罚款",
-        "CF_NR": "罚款人民币壹万伍仟元整",
-        "CF_NR_FK": "1.5",
-        "CF_JDRQ": "2024-03-05",
-        "CF_YXQ": "2025-03-05",
-        "CF_CFJG": "厦门市市场监督管理局",
-        "CF_CFJGDM": "121200004013590816",
-        "CF_SJLY": "厦门市市场监督管理局",
-        "CF_SJLYDM": "121200004013590816",
-    }
-    raw.update(changes)
-    return {k: v for k, v in raw.items() if v is not None}
 
 
 def registration(**changes: Any) -> dict[str, Any]:
