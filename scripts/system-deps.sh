@@ -6,7 +6,10 @@ set -euo pipefail
 PACKAGES=(
   postgresql-client  # psql, used by the docs' set-up commands and by operators
   chromium           # /usr/bin/chromium, driven headless by Playwright in tests/browser
-  fonts-noto-cjk     # Chinese glyphs in the browser tests' screenshots
+  fonts-noto-cjk     # Chinese glyphs in the browser tests' screenshots and in PDFs (xinyong.pdf)
+  libpango-1.0-0        # WeasyPrint lays out text with Pango (xinyong.pdf, repair letters)
+  libpangoft2-1.0-0     # Pango's FreeType/fontconfig backend, used by WeasyPrint
+  libharfbuzz-subset0   # WeasyPrint subsets the CJK font with it: without it a letter takes seconds and MBs
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -128,6 +128,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-0123456789abcdef",
         data_key="test-data-key-0123456789abcdef",
+        notice_backend="null",
     )
 
 
@@ -152,4 +153,5 @@ def pure_settings() -> Settings:
         database_url="sqlite:///:memory:",
         secret_key="test-secret-key-0123456789abcdef",
         data_key="test-data-key-0123456789abcdef",
+        notice_backend="null",
     )

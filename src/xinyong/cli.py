@@ -39,6 +39,8 @@ catalog_app = typer.Typer(help="信用信息目录 / the catalog", no_args_is_he
 settings_app = typer.Typer(help="配置 / settings", no_args_is_help=True)
 publish_app = typer.Typer(help="公示 / publication states", no_args_is_help=True)
 quality_app = typer.Typer(help="数据质量 / data quality reports", no_args_is_help=True)
+notices_app = typer.Typer(help="通知 / notices to applicants", no_args_is_help=True)
+cases_app = typer.Typer(help="异议与信用修复 / objections and credit repair", no_args_is_help=True)
 for sub, name in (
     (code_app, "code"),
     (calendar_app, "calendar"),
@@ -51,6 +53,8 @@ for sub, name in (
     (settings_app, "settings"),
     (publish_app, "publish"),
     (quality_app, "quality"),
+    (notices_app, "notices"),
+    (cases_app, "cases"),
 ):
     app.add_typer(sub, name=name)
 
@@ -153,7 +157,8 @@ def demo(
 ) -> None:
     """Generate a realistic synthetic data set (initialises the database first)."""
     from xinyong.db import china_today
-    from xinyong.demo.generator import generate, sample_submission
+    from xinyong.demo.cases import demo_cases
+    from xinyong.demo.generator import demo_department, generate, sample_submission
     from xinyong.setup import initialise
 
     rt = runtime()
@@ -161,6 +166,7 @@ def demo(
     summary = generate(rt, subjects=subjects, seed=seed, actor=cli_actor())
     if summary.get("demo") == "generated":
         summary["sample_submission"] = sample_submission(rt, actor=cli_actor(), today=china_today())
+        summary.update(demo_cases(rt, dept=demo_department(), today=china_today()))
     emit(summary)
     err.print(
         f"[green]演示数据已就绪[/]（{rt.settings.database_url}）。工作人员账号："
@@ -222,14 +228,50 @@ def publish_sweep(
 ) -> None:
     """Publish records whose start has come; take down those whose maximum period ended.
 
-    Prints {"published": N, "expired": M}; every move is in the audit trail. Run daily.
+    Prints {"published": N, "expired": M, "objections_marked": K}; every move is in the
+    audit trail. Also marks objections the office left unmarked past their deadline.
+    Run daily (the web server runs it every XINYONG_SWEEP_MINUTES).
     """
+    from xinyong.cases.service import CaseContext, enforce_deadlines
     from xinyong.db import china_today
     from xinyong.records.publication import sweep
+    from xinyong.workdays.service import load_calendar
 
+    rt = runtime()
     day = _date(today, "today") if today else china_today()
     with unit_of_work() as session:
-        emit(sweep(session, actor=cli_actor(), today=day).as_dict())
+        result = sweep(session, actor=cli_actor(), today=day).as_dict()
+        ctx = CaseContext(
+            rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), day
+        )
+        result["objections_marked"] = len(enforce_deadlines(session, ctx, actor=cli_actor()))
+        emit(result)
+
+
+@notices_app.command("send")
+@handles_errors
+def notices_send(
+    limit: Annotated[int, typer.Option(min=1, help="Most notices to send in this run")] = 100,
+) -> None:
+    """Send queued notices (e-mail through the configured backend), oldest first.
+
+    Prints {"sent": N, "failed": M, "retried": K, "pending": P}: failed ones used up
+    XINYONG_NOTICE_MAX_ATTEMPTS; retried ones are tried again by the next run.
+    """
+    from xinyong.notices.senders import sender_from_settings
+    from xinyong.notices.service import deliver_pending, pending_count
+
+    rt = runtime()
+    result = deliver_pending(
+        rt.sessions,
+        rt.vault,
+        sender_from_settings(rt.settings),
+        limit=limit,
+        max_attempts=rt.settings.notice_max_attempts,
+    )
+    with unit_of_work() as session:
+        pending = pending_count(session)
+    emit({**result.as_dict(), "pending": pending})
 
 
 # --- codes --------------------------------------------------------------------------
@@ -387,6 +429,47 @@ def quality_report(
     with unit_of_work() as session:
         table = league_table(session, actor=cli_actor(), month=chosen, department=department)
         emit(table.as_dict())
+
+
+@cases_app.command("figures")
+@handles_errors
+def cases_figures(
+    start: Annotated[
+        str | None, typer.Option(help="First filing date YYYY-MM-DD (default: 1 January)")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last filing date YYYY-MM-DD (default: today)")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option(help="USCC of one department (default: all)")
+    ] = None,
+) -> None:
+    """Objections and repair applications filed from START to END as one JSON object:
+    received, upheld share, valid objections per 100,000 published records (target < 1),
+    handling times in working days, on-time shares, refusals by reason, per department."""
+    from sqlalchemy import select
+
+    from xinyong.accounts.models import Organisation
+    from xinyong.accounts.rules import normalise_uscc
+    from xinyong.cases.figures import case_figures
+    from xinyong.db import china_today
+    from xinyong.errors import NotFound
+
+    today = china_today()
+    first = _date(start, "start") if start else today.replace(month=1, day=1)
+    last = _date(end, "end") if end else today
+    with unit_of_work() as session:
+        org_id = None
+        if department:
+            uscc = normalise_uscc(department)
+            org = session.scalars(
+                select(Organisation).where(Organisation.uscc == uscc)
+            ).one_or_none()
+            if org is None:
+                raise NotFound(f"单位 {uscc} 尚未在平台登记", f"organisation {uscc} not found")
+            org_id = org.id
+        figures = case_figures(session, start=first, end=last, today=today, org_id=org_id)
+        emit(figures.as_dict())
 
 
 # --- organisations, users, API keys ---------------------------------------------------

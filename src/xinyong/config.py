@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xinyong.errors import ConfigurationError
@@ -124,6 +124,45 @@ class Settings(BaseSettings):
         le=30,
         description="Credit repair: working days for the department to decide "
         "(国办发〔2025〕22号).",
+    )
+    # Notices (通知) to applicants when their objection or repair case changes; see
+    # docs/notices.md.
+    notice_backend: Literal["smtp", "console", "null"] = Field(
+        "console",
+        description="How notices to applicants (e.g. 异议/信用修复 case changes) are sent: "
+        "`smtp` through the SMTP server below; `console` writes them to the log (address "
+        "masked), for development; `null` sends nothing and keeps the last ones in memory, "
+        "for tests.",
+    )
+    smtp_host: str = Field(
+        "127.0.0.1", description="SMTP server that sends notice e-mails (`smtp` backend)."
+    )
+    smtp_port: int = Field(
+        25, ge=1, le=65535, description="Port of the SMTP server (25, or 587 with STARTTLS)."
+    )
+    smtp_username: str | None = Field(
+        None, description="User name for SMTP login; unset: no login."
+    )
+    smtp_password: SecretStr | None = Field(
+        None, description="Password for SMTP login (never logged)."
+    )
+    smtp_from: str = Field(
+        "信用平台 <noreply@localhost>",
+        description="Sender of notice e-mails; a Chinese display name is encoded as UTF-8, "
+        "e.g. `信用厦门 <noreply@credit.xm.gov.cn>`.",
+    )
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS before login."
+    )
+    smtp_timeout_seconds: int = Field(
+        10, ge=1, le=300, description="Timeout of each SMTP connection and command, in seconds."
+    )
+    notice_max_attempts: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Attempts to send a notice before it is marked failed (one attempt per "
+        "delivery run; the server runs one with each sweep, or `xinyong notices send`).",
     )
     upload_dir: Path = Field(
         Path("var/uploads"),

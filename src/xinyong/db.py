@@ -57,6 +57,8 @@ MODEL_MODULES = (
     "xinyong.records.models",
     "xinyong.ingest.models",
     "xinyong.articles.models",
+    "xinyong.cases.models",
+    "xinyong.notices.models",
     "xinyong.search.schema",  # no tables: hides hand-written search indexes from autogenerate
 )
 
@@ -88,6 +90,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSONType,
+        list[str]: JSONType,
         dt.datetime: UTCDateTime(),
     }
 

@@ -69,6 +69,7 @@ def live_server(
         database_url=fresh_database_url,
         secret_key="test-secret-key-0123456789abcdef",
         data_key="test-data-key-0123456789abcdef",
+        notice_backend="null",
         upload_dir=tmp_path_factory.mktemp("uploads"),
     )
     runtime = Runtime.from_settings(settings)

@@ -25,6 +25,7 @@ KEYS = {
     "XINYONG_ENVIRONMENT": "test",
     "XINYONG_SECRET_KEY": "test-secret-key-0123456789abcdef",
     "XINYONG_DATA_KEY": "test-data-key-0123456789abcdef",
+    "XINYONG_NOTICE_BACKEND": "null",  # notices kept in memory (xinyong.notices.senders)
 }
 
 

@@ -92,7 +92,7 @@ def test_month_boundaries_are_the_month_of_arrival(session: Session, data: Quali
     assert rows[data.b.uscc].counts.received == 0
 
 
-def test_upheld_objections_are_zero_until_the_objection_workflow(
+def test_a_department_without_objection_cases_has_no_upheld_objections(
     session: Session, data: QualityData
 ) -> None:
     assert upheld_objections(session, data.a.id, NOVEMBER) == 0

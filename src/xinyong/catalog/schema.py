@@ -353,6 +353,9 @@ class CatalogItem(_Model):
     authority_name_field: str | None = None
     required_any_of: tuple[RequiredGroup, ...] = ()
     description: str | None = None
+    # Whether an accepted objection about the content suspends publication (暂停公示)
+    # until it is decided (issue 5); a city may keep some items online while verified.
+    objection_suspends: bool = True
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
 
     _by_code: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)

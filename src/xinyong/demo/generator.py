@@ -474,6 +474,13 @@ def generate(rt: Runtime, *, subjects: int, seed: int, actor: Actor) -> dict[str
     return {"demo": "generated", "subjects": subjects, "records": gen.counts, **accounts}
 
 
+def demo_department() -> Actor:
+    """The market regulator of the demo data, acting as its own department."""
+    _name, body, _ = DEPARTMENTS[0]
+    uscc = make_uscc("11", "350200", make_org_code(body))
+    return Actor(kind="account", name="scjg", org_uscc=uscc, roles=frozenset({"dept_reviewer"}))
+
+
 def sample_submission(rt: Runtime, *, actor: Actor, today: dt.date) -> dict[str, Any]:
     """A small penalty file from the market regulator sent through the collection
     pipeline, two of whose rows are wrong, so the report and quarantine pages have

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.cases.service import case_marks
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import CatalogItem
 from xinyong.codes.rules import district_name, normalize_code
@@ -65,6 +66,7 @@ class PublicRecord:
     severity: str | None
     fields: list[PublicField]
     subject_id: uuid.UUID
+    mark: str | None = None  # 异议处理中 / 复议/诉讼中 while an accepted objection is open
 
     def value(self, code: str) -> str | None:
         for f in self.fields:
@@ -87,6 +89,8 @@ class PublicRecord:
                 "repairable": self.repairable,
                 "earliest": self.earliest_repair.isoformat() if self.earliest_repair else None,
             }
+        if self.mark:
+            data["mark"] = self.mark
         return data
 
 
@@ -251,6 +255,9 @@ def credit_file(session: Session, catalog: Catalog, code: str, *, today: dt.date
         if item is None or item.disclosure != "public":
             continue  # an item no longer public in the catalog in force: never shown
         by_item.setdefault(item.code, []).append(_public_record(item, record))
+    marks = case_marks(session, [r.id for recs in by_item.values() for r in recs])
+    if marks:
+        by_item = {k: [replace(r, mark=marks.get(r.id)) for r in v] for k, v in by_item.items()}
     if subject.kind == SubjectKind.natural_person and not any(
         code != REGISTRATION_ITEM for code in by_item
     ):

@@ -29,9 +29,11 @@ HEADERS = (
     "更正数",
     "异议成立数",
     "每十万条异议成立数",
+    "异议答复按时率",
+    "修复办理按时率",
     "是否需整改",
 )
-PERCENT_COLUMNS = {7, 10}  # 0-based positions of ratios
+PERCENT_COLUMNS = {7, 10, 14, 15}  # 0-based positions of ratios
 
 
 def safe_text(value: str) -> str:
@@ -58,6 +60,8 @@ def _values(row: DepartmentQuality) -> list[Any]:
         c.corrected,
         row.upheld_objections,
         row.upheld_per_100k,
+        None if row.objection_on_time is None else float(row.objection_on_time),
+        None if row.repair_on_time is None else float(row.repair_on_time),
         "需整改" if row.below_target else "",
     ]
 

@@ -46,6 +46,7 @@ from xinyong.accounts.roles import (
 )
 from xinyong.accounts.rules import normalise_uscc, require_role
 from xinyong.actors import Actor
+from xinyong.cases.figures import DepartmentAnswers, department_answers
 from xinyong.catalog.loader import Catalog
 from xinyong.codes.rules import detect_kind, normalize_code
 from xinyong.errors import Forbidden, NotFound
@@ -240,12 +241,11 @@ def monthly_counts(
 
 
 def upheld_objections(session: Session, org_id: uuid.UUID, month: dt.date) -> int:
-    """Objections (异议) against the department's records upheld in ``month``.
-
-    Always 0 for now: the objection workflow is issue 5, which fills this in (count of
-    objections upheld in the month against records of ``org_id``)."""
-    del session, org_id, month
-    return 0
+    """Objections (异议) against the department's records that it upheld or partly upheld
+    in ``month`` (by the date of its decision; ``cases.figures.department_answers``)."""
+    month = month.replace(day=1)
+    answers = department_answers(session, month, add_months(month, 1), org_id)
+    return answers[org_id].upheld if org_id in answers else 0
 
 
 # --- the league table ----------------------------------------------------------------------
@@ -261,6 +261,18 @@ class DepartmentQuality:
     counts: Counts
     upheld_objections: int = 0
     rank: int | None = None
+    # The department's answers to objections and repair applications in the month.
+    answers: DepartmentAnswers = field(default_factory=DepartmentAnswers)
+
+    @property
+    def objection_on_time(self) -> Fraction | None:
+        """异议答复按时率: objections it answered within its deadline, of those answered."""
+        return self.answers.objection_on_time_share
+
+    @property
+    def repair_on_time(self) -> Fraction | None:
+        """修复办理按时率: repair applications it decided within its deadline."""
+        return self.answers.repair_on_time_share
 
     @property
     def compliance(self) -> Fraction | None:
@@ -310,6 +322,10 @@ class DepartmentQuality:
             "corrected": c.corrected,
             "upheld_objections": self.upheld_objections,
             "upheld_per_100k": self.upheld_per_100k,
+            "objections_answered": self.answers.objections_answered,
+            "objection_on_time": as_float(self.objection_on_time),
+            "repairs_answered": self.answers.repairs_answered,
+            "repair_on_time": as_float(self.repair_on_time),
             "below_target": self.below_target,
         }
 
@@ -338,14 +354,16 @@ class LeagueTable:
 def _ranked_rows(
     session: Session, month: dt.date, counts: Mapping[uuid.UUID, Counts]
 ) -> list[DepartmentQuality]:
-    orgs = _organisations(session, Scope(), counts)
+    answers = department_answers(session, month, add_months(month, 1))
+    orgs = _organisations(session, Scope(), set(counts) | set(answers))
     rows = [
         DepartmentQuality(
             org.id,
             org.uscc,
             org.name,
             counts.get(org.id, Counts()),
-            upheld_objections(session, org.id, month),
+            answers.get(org.id, DepartmentAnswers()).upheld,
+            answers=answers.get(org.id, DepartmentAnswers()),
         )
         for org in orgs
     ]

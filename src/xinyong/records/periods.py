@@ -51,3 +51,23 @@ def periods_for_item(
         sector=sector,
         penalty_types=penalty_types,
     )
+
+
+def record_answer(catalog: Catalog, rulebook: RuleBook, record: Any) -> PeriodAnswer | None:
+    """What the rule set in force says about a stored ``CreditRecord`` (its item, severity,
+    decision date, sector and penalty types), or None for records outside any rule
+    family. Repair checklists and reminder letters read requirements from it."""
+    item = catalog.item(record.item_code)
+    if item.rule_family == "none" or record.severity is None:
+        return None
+    types = record.values.get(item.penalty_types_field or "", []) or []
+    if isinstance(types, str):
+        types = [types]
+    return compute_periods(
+        rulebook,
+        family=item.rule_family,
+        severity=require_severity(record.severity),
+        decided=record.decision_date,
+        sector=record.sector,
+        penalty_types=[str(t) for t in types],
+    )

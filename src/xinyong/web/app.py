@@ -16,21 +16,30 @@ from sqlalchemy import text
 
 from xinyong import __version__
 from xinyong.actors import Actor
+from xinyong.cases.service import CaseContext, enforce_deadlines
 from xinyong.config import Settings, get_settings
 from xinyong.db import china_today, transaction, utcnow
 from xinyong.ingest.service import close_stale_submissions
+from xinyong.notices.senders import sender_from_settings
+from xinyong.notices.service import deliver_pending
 from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
 from xinyong.web import errors
+from xinyong.web.api import cases as cases_api
 from xinyong.web.api import collection, reference, staff
 from xinyong.web.api import public as public_api
 from xinyong.web.deps import RuntimeDep
 from xinyong.web.pages import articles as article_pages
+from xinyong.web.pages import cases_figures as case_figure_pages
+from xinyong.web.pages import cases_public as case_pages
+from xinyong.web.pages import cases_staff as case_staff_pages
 from xinyong.web.pages import collection as collection_pages
+from xinyong.web.pages import letters as letter_pages
 from xinyong.web.pages import public as public_pages
 from xinyong.web.pages import quality as quality_pages
 from xinyong.web.pages import staff as staff_pages
 from xinyong.web.ratelimit import RateLimiter
+from xinyong.workdays.service import load_calendar
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -40,13 +49,31 @@ log = logging.getLogger("xinyong.web")
 
 def _sweep_once(rt: Runtime) -> None:
     actor = Actor.system("scheduler")
+    today = china_today()
     with transaction(rt.sessions) as session:
-        result = sweep(session, actor=actor, today=china_today())
+        result = sweep(session, actor=actor, today=today)
         stale = close_stale_submissions(session, actor=actor, now=utcnow())
+        ctx = CaseContext(
+            rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), today
+        )
+        marked = enforce_deadlines(session, ctx, actor=actor)
     if result.published or result.expired:
         log.info("publication sweep: %s", result.as_dict())
+    if marked:
+        log.warning("%d objections past the mark deadline were marked by the platform", len(marked))
     if stale:
         log.warning("%d submissions whose load died were marked interrupted", stale)
+
+
+def _deliver_notices(rt: Runtime) -> None:
+    result = deliver_pending(
+        rt.sessions,
+        rt.vault,
+        sender_from_settings(rt.settings),
+        max_attempts=rt.settings.notice_max_attempts,
+    )
+    if result.sent or result.failed or result.retried:
+        log.info("notices delivered: %s", result.as_dict())
 
 
 async def _sweep_safely(rt: Runtime) -> None:
@@ -54,6 +81,10 @@ async def _sweep_safely(rt: Runtime) -> None:
         await anyio.to_thread.run_sync(_sweep_once, rt)
     except Exception:  # a failed sweep must not stop the server
         log.exception("publication sweep failed; retrying at the next interval")
+    try:
+        await anyio.to_thread.run_sync(_deliver_notices, rt)
+    except Exception:  # nor a failed delivery run
+        log.exception("notice delivery failed; retrying at the next interval")
 
 
 async def _sweep_every(rt: Runtime, minutes: int) -> None:
@@ -113,11 +144,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.include_router(reference.router)
     app.include_router(public_api.router)
+    app.include_router(cases_api.router)
     app.include_router(staff.router)
     app.include_router(collection.router)
     app.include_router(public_pages.router)
+    app.include_router(case_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(quality_pages.router)
+    app.include_router(case_figure_pages.router)
     app.include_router(collection_pages.router)
     app.include_router(article_pages.router)
+    app.include_router(case_staff_pages.router)
+    app.include_router(letter_pages.router)
     return app

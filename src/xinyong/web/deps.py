@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.service import actor_from_session_token, authenticate_api_key
 from xinyong.actors import Actor
+from xinyong.cases.service import CaseContext
+from xinyong.db import china_today
 from xinyong.errors import Unauthenticated
 from xinyong.runtime import Runtime
+from xinyong.workdays.service import load_calendar
 
 SESSION_COOKIE = "xy_session"
 
@@ -91,3 +94,14 @@ def staff_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Acto
 
 # The signed-in user of a staff page; anonymous visitors are sent to the login page.
 StaffActor = Annotated[Actor, Depends(staff_actor)]
+
+
+def get_case_context(rt: RuntimeDep, session: SessionDep) -> CaseContext:
+    """What objection and repair handling needs: settings, catalog, rule sets, the
+    personal-data vault, the office calendar as stored now, and today's date in China."""
+    return CaseContext(
+        rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), china_today()
+    )
+
+
+CaseCtx = Annotated[CaseContext, Depends(get_case_context)]

@@ -52,6 +52,9 @@ class RecordOut(BaseModel):
         description="目录公开的字段，键为国家双公示标准代码（如 CF_WSH）；个人信息已去标识化"
     )
     repair: RepairOut | None = None
+    mark: str | None = Field(
+        None, description="已受理的异议办理中时的标注：异议处理中，或 复议/诉讼中"
+    )
 
 
 class SectionOut(BaseModel):

@@ -12,7 +12,8 @@ from xinyong.accounts.rules import require_role
 from xinyong.accounts.service import authenticate, issue_session_token
 from xinyong.audit.models import AuditHead
 from xinyong.audit.service import verify_chain
-from xinyong.db import utcnow
+from xinyong.cases.queues import counts as case_counts
+from xinyong.db import china_today, utcnow
 from xinyong.errors import Unauthenticated
 from xinyong.records.models import CreditRecord
 from xinyong.subjects.models import Subject
@@ -76,7 +77,13 @@ def dashboard(request: Request, session: SessionDep, actor: StaffActor) -> Respo
     return render(
         request,
         "staff/dashboard.html",
-        {"actor": actor, "counts": counts, "chain": chain, "missing_years": missing},
+        {
+            "actor": actor,
+            "counts": counts,
+            "chain": chain,
+            "missing_years": missing,
+            "cases": case_counts(session, actor, china_today()),
+        },
     )
 
 
