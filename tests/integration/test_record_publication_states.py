@@ -120,3 +120,30 @@ def test_pending_record_is_published_when_its_start_comes() -> None:
         initial_state(penalties, publication_start=later, auto_withdraw=None, today=today)
         == PublicationState.pending
     )
+
+
+def test_a_penalty_its_rule_set_does_not_publish_is_never_published(
+    session: Session, dept: Actor, vault: DataVault
+) -> None:
+    # SAMR Order 107 (market regulation, from 2025-12-25): a warning alone is not published.
+    today = dt.date(2026, 11, 24)
+    record = _report(
+        session, dept, vault, today, CF_CFLB="警告", CF_NR="警告", CF_NR_FK="", CF_JDRQ="2026-05-09"
+    )
+    assert record.rule_set_id == "samr-order-107"
+    assert record.publication_state == PublicationState.internal
+    assert not is_published(record, today)
+
+
+def test_a_correction_into_an_unpublished_penalty_takes_it_down(
+    session: Session, dept: Actor, vault: DataVault
+) -> None:
+    today = dt.date(2026, 11, 24)
+    record = _report(session, dept, vault, today, CF_JDRQ="2026-05-09")
+    assert record.publication_state == PublicationState.published
+    _report(
+        session, dept, vault, today, CF_CFLB="警告", CF_NR="警告", CF_NR_FK="", CF_JDRQ="2026-05-09"
+    )
+    assert record.publication_state == PublicationState.internal
+    (event,) = [e for e in events_for(session, "record", record.id) if e.action == "record.correct"]
+    assert event.after is not None and event.after["publication_state"] == "internal"

@@ -372,7 +372,7 @@ class _Records:
         self.depts = depts
         self.seed, self.subjects, self.today = seed, subjects, today
         self.templates: dict[tuple[Any, ...], _Template] = {}
-        self.periods: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.periods: dict[tuple[Any, ...], tuple[dict[str, Any], bool]] = {}
         self.seq: dict[str, int] = {}
         self.counts: dict[str, int] = {}
         self.by_submission: dict[uuid.UUID, int] = {}
@@ -394,11 +394,11 @@ class _Records:
         self.seq[item_code] = n
         return n, f"厦{mark}〔{day.year}〕{n:07d}号"
 
-    def _period_state(self, tpl: _Template, decided: dt.date) -> dict[str, Any]:
+    def _period_state(self, tpl: _Template, decided: dt.date) -> tuple[dict[str, Any], bool]:
         # As RecordLoader._period_state, with the department's sector.
         item = tpl.item
         if item.rule_family == "none":
-            return dict(NO_PERIODS)
+            return dict(NO_PERIODS), True
         key = (tpl.severity_text, decided, tpl.penalty_types, tpl.dept.sector)
         cached = self.periods.get(key)
         if cached is None:
@@ -411,7 +411,7 @@ class _Records:
                 sector=tpl.dept.sector,
                 penalty_types=list(tpl.penalty_types),
             )
-            cached = answer.record_columns(severity)
+            cached = (answer.record_columns(severity), answer.published)
             self.periods[key] = cached
         return cached
 
@@ -423,12 +423,13 @@ class _Records:
                 day = self.start + dt.timedelta(days=rng.randrange(span))
             else:
                 day = self.today - dt.timedelta(days=rng.randrange(1, 90))
-            state = self._period_state(tpl, day)
+            state, publishable = self._period_state(tpl, day)
             pub = initial_state(
                 tpl.item,
                 publication_start=state["publication_start"],
                 auto_withdraw=state["auto_withdraw"],
                 today=self.today,
+                publishable=publishable,
             )
             if pub is PublicationState.published:
                 return day, state

@@ -33,7 +33,7 @@ from xinyong.db import new_id, one_of, utcnow
 from xinyong.errors import Problem, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
-from xinyong.records.publication import initial_state
+from xinyong.records.publication import LIVE_STATES, PublicationState, check_move, initial_state
 from xinyong.rulesets.loader import RuleBook
 from xinyong.rulesets.rules import NO_PERIODS, compute_periods, require_severity
 from xinyong.subjects.service import KnownSubject, SubjectFacts, SubjectRegister
@@ -167,6 +167,7 @@ class _Derived:
     state: dict[str, Any]
     sealed_fields: dict[str, Any]
     warnings: list[Problem]
+    publishable: bool = True  # False: the rule set says the record is not published
 
 
 class RecordLoader:
@@ -204,7 +205,7 @@ class RecordLoader:
         self.subjects = SubjectRegister(
             session, actor=actor, vault=vault, known=self.known_subjects
         )
-        self._periods: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._periods: dict[tuple[Any, ...], tuple[dict[str, Any], bool]] = {}
         self._lags: dict[dt.date, int] = {received_on: 0}
         self._walk_day, self._walk_count = received_on, 0
         self.timeliness = self.item.code != "djzc"  # registration data is not a decision
@@ -251,10 +252,14 @@ class RecordLoader:
             doc_number = "|".join(str(checked.values[k]) for k in keys)
         return PreparedRow(row, checked, doc_number)
 
-    def _period_state(self, values: Mapping[str, Any], decided: dt.date) -> dict[str, Any]:
+    def _period_state(
+        self, values: Mapping[str, Any], decided: dt.date
+    ) -> tuple[dict[str, Any], bool]:
+        """The period columns, and whether the rule set lets the record be published
+        at all (e.g. SAMR: a warning alone is not published)."""
         item = self.item
         if item.rule_family == "none":
-            return dict(NO_PERIODS)
+            return dict(NO_PERIODS), True
         severity_text = str(
             values.get(item.severity_field or "", "") or item.default_severity or "一般"
         )
@@ -273,7 +278,7 @@ class RecordLoader:
                 sector=self.org.sector,
                 penalty_types=penalty_types,
             )
-            cached = answer.record_columns(severity)
+            cached = (answer.record_columns(severity), answer.published)
             self._periods[key] = cached
         return cached
 
@@ -313,6 +318,7 @@ class RecordLoader:
                 continue
             decided = values[item.decision_date_field]
             sealed = seal_personal(item, values, self.vault)
+            periods, publishable = self._period_state(values, decided)
             state = {
                 "subject_id": subject_id,
                 "org_id": self.org.id,
@@ -323,11 +329,15 @@ class RecordLoader:
                 "masked": sealed.masked,
                 "sealed": sealed.sealed,
                 "fingerprint": fingerprint(self.vault, values),
-                **self._period_state(values, decided),
+                **periods,
             }
             derived.append(
                 _Derived(
-                    prepared, state, sealed.clear, prepared.checked.warnings + subject_warnings
+                    prepared,
+                    state,
+                    sealed.clear,
+                    prepared.checked.warnings + subject_warnings,
+                    publishable,
                 )
             )
         self.subjects.flush()
@@ -356,6 +366,7 @@ class RecordLoader:
                     publication_start=d.state["publication_start"],
                     auto_withdraw=d.state["auto_withdraw"],
                     today=self.received_on,
+                    publishable=d.publishable,
                 )
                 new = {
                     "id": new_id(),
@@ -453,12 +464,20 @@ class RecordLoader:
         record.version += 1
         record.provenance = provenance
         record.submission_id = self.submission_id
+        after: dict[str, Any] = {}
+        if not d.publishable and record.publication_state in LIVE_STATES:
+            # Corrected into a decision the rule set does not publish (e.g. a warning
+            # alone): it leaves publication with this correction.
+            check_move(record.publication_state, PublicationState.internal)
+            after = {"publication_state": PublicationState.internal.value}
+            record.publication_state = PublicationState.internal.value
+            record.state_changed_at = utcnow()
         return EventDraft(
             "record.correct",
             "record",
             record.id,
             before=before,
-            after={**public_state(record), "submission_id": self.submission_id},
+            after={**public_state(record), **after, "submission_id": self.submission_id},
             reason=self.reason or "部门重新报送（更正）",
         )
 

@@ -47,16 +47,19 @@ STATE_LABELS: dict[str, str] = {
 }
 
 _P = PublicationState
+# A live record moves to internal when a correction makes it one its rule set does not
+# publish (e.g. a SAMR penalty corrected to a warning alone).
 TRANSITIONS: dict[PublicationState, frozenset[PublicationState]] = {
-    _P.pending: frozenset({_P.published, _P.revoked, _P.expired}),
-    _P.published: frozenset({_P.suspended, _P.revoked, _P.repaired, _P.expired}),
-    _P.suspended: frozenset({_P.published, _P.revoked, _P.repaired, _P.expired}),
+    _P.pending: frozenset({_P.published, _P.revoked, _P.expired, _P.internal}),
+    _P.published: frozenset({_P.suspended, _P.revoked, _P.repaired, _P.expired, _P.internal}),
+    _P.suspended: frozenset({_P.published, _P.revoked, _P.repaired, _P.expired, _P.internal}),
     _P.revoked: frozenset(),
     _P.repaired: frozenset(),
     _P.expired: frozenset(),
     _P.internal: frozenset({_P.revoked}),
 }
 TERMINAL = frozenset({_P.revoked, _P.repaired, _P.expired})
+LIVE_STATES = frozenset({_P.pending.value, _P.published.value, _P.suspended.value})
 
 
 def initial_state(
@@ -65,11 +68,13 @@ def initial_state(
     publication_start: dt.date | None,
     auto_withdraw: dt.date | None,
     today: dt.date,
+    publishable: bool = True,
 ) -> PublicationState:
-    """Where a newly stored record starts: a decision whose maximum period has already
-    ended is never published (old decisions loaded late); one whose publication starts
-    later waits."""
-    if item.disclosure != "public":
+    """Where a newly stored record starts: not published at all when the item is not
+    public or its rule set says so (``publishable``: e.g. a SAMR penalty that is only
+    a warning); a decision whose maximum period has already ended is never published
+    (old decisions loaded late); one whose publication starts later waits."""
+    if item.disclosure != "public" or not publishable:
         return _P.internal
     if auto_withdraw is not None and auto_withdraw <= today:
         return _P.expired

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +14,7 @@ from xinyong.accounts.service import actor_from_session_token, authenticate_api_
 from xinyong.actors import Actor
 from xinyong.cases.service import CaseContext
 from xinyong.db import china_today
-from xinyong.errors import Unauthenticated
+from xinyong.errors import Forbidden, Unauthenticated
 from xinyong.runtime import Runtime
 from xinyong.workdays.service import load_calendar
 
@@ -105,3 +106,16 @@ def get_case_context(rt: RuntimeDep, session: SessionDep) -> CaseContext:
 
 
 CaseCtx = Annotated[CaseContext, Depends(get_case_context)]
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a form posted from another site. The session cookie is SameSite=Lax; this
+    also covers browsers that ignore it. Requests that send neither Origin nor Referer
+    pass (older clients, tests); a cross-site form cannot set X-Forwarded-Host, so a
+    proxy that rewrites Host may send the public host there."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return
+    hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+    if sent == "null" or urlsplit(sent).netloc not in hosts:
+        raise Forbidden("请求来源无效，请从本站页面提交", f"form posted from {sent!r}")

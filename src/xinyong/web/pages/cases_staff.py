@@ -30,8 +30,7 @@ from xinyong.errors import XinyongError
 from xinyong.records.models import CreditRecord
 from xinyong.records.publication import STATE_LABELS
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import CaseCtx, SessionDep, StaffActor
-from xinyong.web.pages.articles import _same_origin
+from xinyong.web.deps import CaseCtx, SessionDep, StaffActor, same_origin
 from xinyong.web.templating import render
 
 router = APIRouter(prefix="/staff/cases", include_in_schema=False)
@@ -185,7 +184,7 @@ def _act(
 ) -> Response:
     """Run one step on a case the actor may see; on a domain error nothing of it stays
     (a savepoint) and the page comes back with the reason next to the form."""
-    _same_origin(request)
+    same_origin(request)
     case = _viewable(session, actor, case_id)
     try:
         with session.begin_nested():
@@ -263,7 +262,7 @@ def reveal_contact(
     request: Request, session: SessionDep, ctx: CaseCtx, actor: StaffActor, case_id: IdPath
 ) -> Response:
     """The applicant's contact in clear, on this response only; the read is audited."""
-    _same_origin(request)
+    same_origin(request)
     case = _viewable(session, actor, case_id)
     contact = cases.read_contact(session, ctx, actor=actor, case=case)
     return _detail(request, session, ctx, actor, case, contact=contact)
