@@ -13,12 +13,13 @@ import os
 import sys
 from collections.abc import Callable
 
-from bench import collection, foundation, website
+from bench import collection, foundation, letters, website
 
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "foundation": foundation.run,
     "collection": collection.run,
     "website": website.run,
+    "letters": letters.run,
 }
 
 

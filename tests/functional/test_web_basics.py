@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 
 def test_healthz_answers(client: TestClient) -> None:
@@ -94,3 +97,18 @@ def test_add_workdays_api_flags_provisional_years(client: TestClient) -> None:
     r = client.get("/api/v1/calendar/add-workdays", params={"date": "2026-12-25", "n": 10})
     assert r.status_code == 200
     assert r.json()["provisional"] is True
+
+
+def test_a_failed_commit_is_never_answered_as_success(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's transaction commits before the response is sent: a commit that
+    fails gives an error, not a page that claims the change was made."""
+
+    def failing_commit(self: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    r = client.get("/api/v1/subjects", params={"q": "信泽"})
+    assert r.status_code == 500
+    assert "hits" not in r.text

@@ -22,11 +22,13 @@ from tests.integration.test_record_reporting import CATALOG
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
 from xinyong.cases import service as cases
-from xinyong.cases.service import Upload
+from xinyong.cases.models import CreditCase
+from xinyong.cases.service import CaseContext, Upload
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.privacy.crypto import DataVault
 from xinyong.publicity import service as publicity
+from xinyong.records.models import CreditRecord
 
 OFFICE = Actor(kind="account", name="office", roles=frozenset({"office_staff"}))
 
@@ -43,6 +45,18 @@ def _events(session: Session, entity_id: object) -> list[str]:
             .order_by(AuditEvent.seq)
         )
     )
+
+
+def _forwarded(
+    session: Session, dept: Actor, vault: DataVault, settings: Settings
+) -> tuple[CaseContext, CreditRecord, CreditCase]:
+    """An objection against a published penalty, accepted and forwarded to ``dept``."""
+    ctx = context(session, settings, vault)
+    record = published_penalty(session, dept, vault)
+    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    return ctx, record, case
 
 
 def test_objection_filed_gets_a_number_a_mark_deadline_and_a_sealed_contact(
@@ -158,11 +172,7 @@ def test_accepted_objection_suspends_publication_until_upheld_and_corrected(
 def test_upheld_objection_can_revoke_the_record(
     session: Session, dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
-    ctx = context(session, settings, vault)
-    record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    ctx, record, case = _forwarded(session, dept, vault, settings)
     cases.decide_objection(
         session,
         ctx,
@@ -178,11 +188,7 @@ def test_upheld_objection_can_revoke_the_record(
 def test_rejected_objection_resumes_publication(
     session: Session, dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
-    ctx = context(session, settings, vault)
-    record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    ctx, record, case = _forwarded(session, dept, vault, settings)
     cases.decide_objection(
         session,
         ctx,
@@ -197,11 +203,7 @@ def test_rejected_objection_resumes_publication(
 def test_a_department_that_does_not_own_the_record_cannot_decide(
     session: Session, dept: Actor, other_dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
-    ctx = context(session, settings, vault)
-    record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    ctx, record, case = _forwarded(session, dept, vault, settings)
     with refused(Forbidden, "只有报送"):
         cases.decide_objection(
             session,
@@ -230,11 +232,7 @@ def test_litigation_tags_the_record_without_suspending_it(
 def test_department_extends_once_only(
     session: Session, dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
-    ctx = context(session, settings, vault)
-    record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    ctx, _record, case = _forwarded(session, dept, vault, settings)
     reviewer = _dept_reviewer(dept)
     cases.extend_deadline(session, ctx, actor=reviewer, case_id=case.id, reason="需调取案卷。")
     assert case.extended and case.due_on is not None

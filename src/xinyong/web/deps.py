@@ -42,7 +42,11 @@ def get_session(rt: RuntimeDep) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction is committed before the response is sent (FastAPI's
+# default for yield dependencies, "request", commits only after sending it). Otherwise a
+# browser following a 303 could read the page before the change is committed, and a
+# client could be told "done" for a commit that then fails.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="Staff session token (POST /api/v1/auth/token)")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Department system API key")
