@@ -23,9 +23,10 @@ from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
 from xinyong.cases import service as cases
 from xinyong.cases.models import CreditCase
-from xinyong.cases.service import CaseContext, Upload
+from xinyong.cases.service import CaseContext, Contact, Upload
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.notices.models import NoticeOutbox
 from xinyong.privacy.crypto import DataVault
 from xinyong.publicity import service as publicity
 from xinyong.records.models import CreditRecord
@@ -277,3 +278,48 @@ def test_an_objection_not_marked_in_time_is_marked_by_the_platform(
     later = context(session, settings, vault, today=ctx.today + dt.timedelta(days=2))
     assert cases.enforce_deadlines(session, later, actor=Actor.system("sweep")) == [case]
     assert case.status == "accepted" and record.publication_state == "suspended"
+
+
+def test_each_status_change_queues_a_notice_to_the_applicant(
+    session: Session, dept: Actor, vault: DataVault, settings: Settings
+) -> None:
+    ctx = context(session, settings, vault)
+    record = published_penalty(session, dept, vault)
+    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    notices = session.scalars(
+        select(NoticeOutbox)
+        .where(NoticeOutbox.case_id == case.id)
+        .order_by(NoticeOutbox.created_at)
+    ).all()
+    assert [n.status for n in notices] == ["queued", "queued"]
+    assert case.number in notices[0].subject and "待受理" in notices[0].subject
+    assert "信用办核查中" in notices[1].body
+    assert "wangwei@example.com" not in notices[0].recipient_sealed
+    assert vault.unseal(notices[0].recipient_sealed) == "wangwei@example.com"
+
+
+def test_no_notice_without_an_email_address(
+    session: Session, dept: Actor, vault: DataVault, settings: Settings
+) -> None:
+    ctx = context(session, settings, vault)
+    record = published_penalty(session, dept, vault)
+    app = application(record, contact=Contact("王伟", "0592-1234567", None))
+    case = cases.file_objection(session, ctx, actor=PUBLIC, application=app).case
+    assert case.contact_masked["email"] is None
+    assert session.scalars(select(NoticeOutbox).where(NoticeOutbox.case_id == case.id)).all() == []
+
+
+def test_attachments_are_stored_sealed_and_their_reads_audited(
+    session: Session, dept: Actor, vault: DataVault, settings: Settings
+) -> None:
+    ctx = context(session, settings, vault)
+    record = published_penalty(session, dept, vault)
+    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    (stored,) = cases.attachments(session, case)
+    assert not stored.data.startswith(b"\x89PNG")  # sealed, not the image itself
+    found, data = cases.read_attachment(
+        session, vault, actor=OFFICE, case=case, attachment_id=stored.id
+    )
+    assert found is stored and data.startswith(b"\x89PNG") and len(data) == stored.size
+    assert _events(session, case.id)[-1] == "case.attachment_read"

@@ -65,12 +65,19 @@ from xinyong.catalog.loader import Catalog
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from xinyong.notices.rules import mask_email, normalise_email
+from xinyong.notices.service import queue_notice
 from xinyong.privacy.crypto import DataVault
 from xinyong.privacy.masking import MaskRule
 from xinyong.records.models import CreditRecord
 from xinyong.records.periods import record_answer
 from xinyong.records.publication import PublicationState, move
-from xinyong.records.service import is_published, report_record, revoke_record
+from xinyong.records.service import (
+    is_published,
+    published_clause,
+    report_record,
+    revoke_record,
+)
 from xinyong.rulesets.loader import RuleBook
 from xinyong.subjects.models import Subject
 from xinyong.subjects.service import person_key
@@ -83,10 +90,8 @@ NAME_MAX = 50
 MAX_ATTACHMENTS = 10
 ACCESS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 PHONE_RE = re.compile(r"(1[3-9]\d{9})|(0\d{2,3}-?\d{7,8})")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_MASK = MaskRule("keep", 3, 4)
 _NAME_MASK = MaskRule("keep", 1, 0)
-_EMAIL_MASK = MaskRule("keep", 1, 0)
 LIST_ITEMS = ("yzsx",)  # serious-dishonesty list entries (RULES.md §7)
 
 
@@ -175,24 +180,20 @@ def _contact(contact: Contact) -> Contact:
             "联系电话应为 11 位手机号或带区号的固定电话",
             "contact_phone is not a mobile or landline number",
         )
-    email = (contact.email or "").strip() or None
-    if email is not None and (len(email) > 200 or not EMAIL_RE.fullmatch(email)):
+    given = (contact.email or "").strip()
+    email = normalise_email(given) if given else None
+    if given and email is None:
         raise ValidationFailed.one(
             "contact_email", "电子邮箱格式不正确", "contact_email is not an e-mail address"
         )
     return Contact(name, phone, email)
 
 
-def _mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{_EMAIL_MASK.apply(local)}@{domain}"
-
-
 def _masked(contact: Contact) -> dict[str, Any]:
     return {
         "name": _NAME_MASK.apply(contact.name),
         "phone": _PHONE_MASK.apply(contact.phone),
-        "email": _mask_email(contact.email) if contact.email else None,
+        "email": mask_email(contact.email) if contact.email else None,
     }
 
 
@@ -301,8 +302,9 @@ def _clean_uploads(
 
 
 def _store_attachments(
-    session: Session, case: CreditCase, cleaned: list[tuple[Purpose, Any]]
+    session: Session, vault: DataVault, case: CreditCase, cleaned: list[tuple[Purpose, Any]]
 ) -> None:
+    """Store cleaned files sealed: they may hold personal data (identity documents)."""
     for purpose, f in cleaned:
         session.add(
             CaseAttachment(
@@ -312,7 +314,7 @@ def _store_attachments(
                 content_type=f.content_type,
                 size=len(f.data),
                 sha256=hashlib.sha256(f.data).hexdigest(),
-                data=f.data,
+                data=vault.seal_bytes(f.data),
             )
         )
 
@@ -402,8 +404,6 @@ def _notify(session: Session, ctx: CaseContext, case: CreditCase) -> None:
     contact = contact_of(ctx.vault, case)
     if not contact.email:
         return
-    from xinyong.notices.service import queue_notice  # the outbox; imported late (optional)
-
     kind = CaseKind(case.kind).label
     status = Status(case.status).label
     lines = [
@@ -559,7 +559,7 @@ def file_objection(
     )
     _set_step(case, step)
     case.final_due_on = step.due.date
-    _store_attachments(session, case, cleaned)
+    _store_attachments(session, ctx.vault, case, cleaned)
     _entry(session, case, actor, "file", f"提交异议：{ground.label}")
     _audit(session, actor, case, "file", None, reason=reason)
     _notify(session, ctx, case)
@@ -571,8 +571,6 @@ def role_is_agent(a: Application) -> bool:
 
 
 def _listed(session: Session, ctx: CaseContext, subject_id: uuid.UUID) -> bool:
-    from xinyong.records.service import published_clause
-
     return (
         session.scalar(
             select(CreditRecord.id)
@@ -700,7 +698,7 @@ def file_repair(
     )
     _set_step(case, step)
     case.final_due_on = step.due.date
-    _store_attachments(session, case, cleaned)
+    _store_attachments(session, ctx.vault, case, cleaned)
     _entry(session, case, actor, "file", "提交信用修复申请，并签署信用修复承诺书")
     _audit(session, actor, case, "file", None, reason=reason or None)
     _notify(session, ctx, case)
@@ -1205,6 +1203,7 @@ def attachments(session: Session, case: CreditCase) -> list[CaseAttachment]:
 def attachment(
     session: Session, case: CreditCase, attachment_id: uuid.UUID | str
 ) -> CaseAttachment:
+    """One attachment of ``case``; its ``data`` is sealed (``read_attachment`` opens it)."""
     try:
         aid = uuid.UUID(str(attachment_id))
     except ValueError as exc:
@@ -1271,3 +1270,27 @@ def enforce_deadlines(session: Session, ctx: CaseContext, *, actor: Actor) -> li
             reason=f"信用办未在 {case.due_on} 前标注，平台按期自动标注",
         )
     return list(late)
+
+
+def read_attachment(
+    session: Session,
+    vault: DataVault,
+    *,
+    actor: Actor,
+    case: CreditCase,
+    attachment_id: uuid.UUID | str,
+) -> tuple[CaseAttachment, bytes]:
+    """An attachment and its file as filed (cleaned), unsealed for a handler who must read
+    it; the read is audited (the file may hold personal data)."""
+    require_view(actor, case)
+    found = attachment(session, case, attachment_id)
+    record_event(
+        session,
+        actor=actor,
+        action="case.attachment_read",
+        entity_type="case",
+        entity_id=case.id,
+        after={"attachment_id": str(found.id), "filename": found.filename},
+        reason=f"查看附件：{found.filename}",
+    )
+    return found, vault.unseal_bytes(found.data)

@@ -55,6 +55,26 @@ class DataVault:
         ct = AESGCM(self.enc_key).encrypt(nonce, value.encode(), _VERSION.encode())
         return f"{_VERSION}:" + base64.urlsafe_b64encode(nonce + ct).decode()
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """``data`` encrypted (AES-GCM, fresh nonce): files that hold personal data, such
+        as identity documents filed with a case."""
+        nonce = os.urandom(12)
+        return _VERSION.encode() + nonce + AESGCM(self.enc_key).encrypt(nonce, data, b"file")
+
+    def unseal_bytes(self, sealed: bytes) -> bytes:
+        version, nonce, body = sealed[:2], sealed[2:14], sealed[14:]
+        if version != _VERSION.encode():
+            raise ConfigurationError(
+                "无法解密：密钥版本不符", f"unknown sealed version {version!r}"
+            )
+        try:
+            return AESGCM(self.enc_key).decrypt(nonce, body, b"file")
+        except InvalidTag as exc:
+            raise ConfigurationError(
+                "无法解密附件：数据密钥与加密时不同",
+                "cannot decrypt a file: XINYONG_DATA_KEY differs from the one used to seal it",
+            ) from exc
+
     def unseal(self, token: str) -> str:
         version, _, body = token.partition(":")
         if version != _VERSION:

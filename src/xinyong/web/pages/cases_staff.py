@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.audit.service import record_event
 from xinyong.cases import queues
 from xinyong.cases import service as cases
 from xinyong.cases.models import CreditCase
@@ -270,23 +269,20 @@ def reveal_contact(
 
 @router.get("/{case_id}/attachments/{attachment_id}", response_model=None)
 def download_attachment(
-    session: SessionDep, actor: StaffActor, case_id: IdPath, attachment_id: IdPath
+    session: SessionDep,
+    ctx: CaseCtx,
+    actor: StaffActor,
+    case_id: IdPath,
+    attachment_id: IdPath,
 ) -> Response:
     """The file as filed (cleaned); every staff read of it is an audit event."""
     case = _viewable(session, actor, case_id)
-    found = cases.attachment(session, case, attachment_id)
-    record_event(
-        session,
-        actor=actor,
-        action="case.attachment_read",
-        entity_type="case",
-        entity_id=case.id,
-        after={"attachment_id": str(found.id), "filename": found.filename},
-        reason=f"查看附件：{found.filename}",
+    found, data = cases.read_attachment(
+        session, ctx.vault, actor=actor, case=case, attachment_id=attachment_id
     )
     disposition = f"attachment; filename*=UTF-8''{quote(found.filename)}"
     return Response(
-        content=found.data,
+        content=data,
         media_type=found.content_type,
         headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
     )
