@@ -232,7 +232,8 @@ def publish_sweep(
     audit trail. Also marks objections the office left unmarked past their deadline.
     Run daily (the web server runs it every XINYONG_SWEEP_MINUTES).
     """
-    from xinyong.cases.service import CaseContext, enforce_deadlines
+    from xinyong.cases.context import CaseContext
+    from xinyong.cases.handling import enforce_deadlines
     from xinyong.db import china_today
     from xinyong.records.publication import sweep
     from xinyong.workdays.service import load_calendar

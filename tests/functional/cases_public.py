@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.functional.collecting import penalty
 from tests.functional.website import Website, publish_sample
 from xinyong.actors import Actor
-from xinyong.cases.service import CaseContext
+from xinyong.cases.context import CaseContext
 from xinyong.db import china_today, transaction
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import report_record

@@ -22,8 +22,8 @@ from tests.functional.conftest import KEYS, Cli
 from tests.integration.cases_helpers import png
 from xinyong.accounts.service import create_account, create_organisation
 from xinyong.actors import Actor
-from xinyong.cases import service as cases
-from xinyong.cases.service import Application, CaseContext, Contact, Upload
+from xinyong.cases import filing, handling
+from xinyong.cases.context import Application, CaseContext, Contact, Upload
 from xinyong.catalog.loader import Catalog
 from xinyong.config import Settings
 from xinyong.db import china_today, make_engine
@@ -76,9 +76,9 @@ def objection_upheld(
         fields=["CF_NR_FK"],
         uploads=[Upload("evidence", "决定书.png", png())],
     )
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=app).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=app).case
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
     reviewer = Actor(
         kind="account",
         name=dept.username,
@@ -86,7 +86,7 @@ def objection_upheld(
         org_uscc=dept.uscc,
         roles=frozenset({"dept_reviewer"}),
     )
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         ctx,
         actor=reviewer,

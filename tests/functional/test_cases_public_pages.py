@@ -19,7 +19,8 @@ from tests.functional.cases_public import (
     png,
     seed,
 )
-from xinyong.cases import service as cases
+from xinyong.cases import handling
+from xinyong.cases.context import open_case
 from xinyong.cases.models import CreditCase
 from xinyong.db import transaction
 from xinyong.records.models import CreditRecord
@@ -146,7 +147,7 @@ def test_wrong_type_attachment_is_refused_next_to_its_field(
     assert 'id="evidence-error"' in response.text
     assert "罚款金额登记有误" in response.text  # typed values kept
     with runtime.sessions() as session:
-        assert cases.open_case(session, uuid.UUID(cs.first)) is None
+        assert open_case(session, uuid.UUID(cs.first)) is None
 
 
 def test_agent_without_authorisation_is_told_which_file_is_missing(
@@ -176,7 +177,7 @@ def test_accepted_objection_marks_the_record_on_the_credit_file_and_its_json(
     assert number is not None
     with transaction(runtime.sessions) as session:
         case = session.query(CreditCase).filter_by(number=number.group(0)).one()
-        cases.mark(
+        handling.mark(
             session, case_context(runtime, session), actor=OFFICE, case_id=case.id, accept=True
         )
     page = client.get(f"/subjects/{cs.site.firm_code}")

@@ -26,9 +26,9 @@ from tests.functional.collecting import (
 from xinyong.accounts.service import create_account, create_organisation
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
-from xinyong.cases import service as cases
+from xinyong.cases import filing
+from xinyong.cases.context import Application, CaseContext, Contact, Upload
 from xinyong.cases.models import CreditCase
-from xinyong.cases.service import Application, CaseContext, Contact, Upload
 from xinyong.db import china_today, transaction
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import report_record
@@ -83,7 +83,7 @@ class Desk:
                 fields=["CF_NR_FK"],
                 uploads=[Upload("evidence", "决定书.png", _png())],
             )
-            return cases.file_objection(session, ctx, actor=PUBLIC, application=application).case
+            return filing.file_objection(session, ctx, actor=PUBLIC, application=application).case
 
     def case(self, case_id: uuid.UUID) -> CreditCase:
         with self.rt.sessions() as session:

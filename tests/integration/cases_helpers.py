@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration.test_record_reporting import CATALOG, RULES, penalty
 from xinyong.actors import Actor
-from xinyong.cases.service import Application, CaseContext, Contact, Upload
+from xinyong.cases.context import Application, CaseContext, Contact, Upload
 from xinyong.config import Settings
 from xinyong.errors import XinyongError
 from xinyong.privacy.crypto import DataVault

@@ -1,6 +1,6 @@
 """Figures of objections and credit repair (cases.figures) and the columns they add to
-the data-quality league table, from cases filed and decided through cases.service in
-two departments on different days (SQLite and PostgreSQL)."""
+the data-quality league table, from cases filed and decided through cases.filing and
+cases.handling in two departments on different days (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from tests.integration.cases_helpers import (
     repair_application,
 )
 from xinyong.actors import Actor
-from xinyong.cases import service as cases
+from xinyong.cases import filing, handling
+from xinyong.cases.context import CaseContext
 from xinyong.cases.figures import DepartmentFigures, case_figures, median
 from xinyong.cases.models import CreditCase
 from xinyong.config import Settings
@@ -41,7 +42,7 @@ def _reviewer(dept: Actor) -> Actor:
     return dataclasses.replace(dept, kind="account", roles=frozenset({"dept_reviewer"}))
 
 
-def _day(session: Session, settings: Settings, vault: DataVault, day: str) -> cases.CaseContext:
+def _day(session: Session, settings: Settings, vault: DataVault, day: str) -> CaseContext:
     return context(session, settings, vault, today=dt.date.fromisoformat(day))
 
 
@@ -73,12 +74,12 @@ def scenario(
         return published_penalty(session, owner, vault, CF_WSH=f"厦罚〔2026〕{n}号", **extra)
 
     def objection(record: CreditRecord) -> CreditCase:
-        return cases.file_objection(
+        return filing.file_objection(
             session, ctx, actor=PUBLIC, application=application(record)
         ).case
 
     def repair(record: CreditRecord) -> CreditCase:
-        return cases.file_repair(
+        return filing.file_repair(
             session, ctx, actor=PUBLIC, application=repair_application(record)
         ).case
 
@@ -87,11 +88,11 @@ def scenario(
 
     a, b, c, d, e = objection(r1), objection(r2), objection(o1), objection(r3), objection(o2)
     for case in (a, b, c):
-        cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-        cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
-    cases.mark(session, ctx, actor=OFFICE, case_id=d.id, accept=False, reason="非本平台公示信息")
+        handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+        handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    handling.mark(session, ctx, actor=OFFICE, case_id=d.id, accept=False, reason="非本平台公示信息")
     fix = {"CF_NR_FK": "3", "CF_NR": "罚款人民币3万元"}
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         ctx,
         actor=me,
@@ -101,7 +102,7 @@ def scenario(
         action="correct",
         corrections=fix,
     )
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         _day(session, settings, vault, "2026-11-30"),
         actor=me,
@@ -109,7 +110,7 @@ def scenario(
         outcome="rejected",
         reason="信息无误。",
     )
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         _day(session, settings, vault, "2026-12-03"),
         actor=them,
@@ -122,9 +123,9 @@ def scenario(
     assert e.status == "submitted"
 
     f, g, h, i = repair(r4), repair(r5), repair(o3), repair(r6)
-    cases.forward(session, ctx, actor=OFFICE, case_id=f.id)
-    cases.approve_repair(session, ctx, actor=me, case_id=f.id, reason="同意修复。")
-    cases.refuse_repair(
+    handling.forward(session, ctx, actor=OFFICE, case_id=f.id)
+    handling.approve_repair(session, ctx, actor=me, case_id=f.id, reason="同意修复。")
+    handling.refuse_repair(
         session,
         _day(session, settings, vault, "2026-11-25"),
         actor=OFFICE,
@@ -132,8 +133,8 @@ def scenario(
         code="incomplete",
         reason="缺少材料。",
     )
-    cases.forward(session, ctx, actor=OFFICE, case_id=h.id)
-    cases.refuse_repair(
+    handling.forward(session, ctx, actor=OFFICE, case_id=h.id)
+    handling.refuse_repair(
         session,
         _day(session, settings, vault, "2026-12-01"),
         actor=them,
@@ -141,7 +142,7 @@ def scenario(
         code="not_performed",
         reason="罚款未缴清。",
     )
-    cases.withdraw(session, ctx, actor=PUBLIC, case=i, reason="暂不申请")
+    filing.withdraw(session, ctx, actor=PUBLIC, case=i, reason="暂不申请")
     session.flush()
     # The handling times the figures summarise, as the service recorded them.
     assert [x.handling_workdays for x in (a, b, c, d, f, g, h)] == [0, 4, 7, 0, 0, 1, 5]

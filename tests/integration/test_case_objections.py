@@ -21,9 +21,9 @@ from tests.integration.cases_helpers import (
 from tests.integration.test_record_reporting import CATALOG
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
-from xinyong.cases import service as cases
+from xinyong.cases import filing, handling, views
+from xinyong.cases.context import CaseContext, Contact, Upload, open_case
 from xinyong.cases.models import CreditCase
-from xinyong.cases.service import CaseContext, Contact, Upload
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinyong.notices.models import NoticeOutbox
@@ -54,9 +54,9 @@ def _forwarded(
     """An objection against a published penalty, accepted and forwarded to ``dept``."""
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
     return ctx, record, case
 
 
@@ -65,18 +65,18 @@ def test_objection_filed_gets_a_number_a_mark_deadline_and_a_sealed_contact(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    filed = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record))
+    filed = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record))
     case = filed.case
     assert case.number.startswith("YY20261124")
     assert case.status == "submitted" and case.step == "mark"
     assert case.due_on is not None and case.due_on.isoformat() == "2026-11-25"
     assert "13800138000" not in case.contact_sealed
     assert case.contact_masked["phone"] == "138****8000"
-    assert cases.applicant_case(session, vault, case.number, filed.access_code) is case
+    assert filing.applicant_case(session, vault, case.number, filed.access_code) is case
     with pytest.raises(NotFound):
-        cases.applicant_case(session, vault, case.number, "WRONG234")
+        filing.applicant_case(session, vault, case.number, "WRONG234")
     assert _events(session, case.id) == ["case.file"]
-    assert len(cases.attachments(session, case)) == 1
+    assert len(views.attachments(session, case)) == 1
 
 
 def test_a_second_objection_while_one_is_open_is_refused(
@@ -84,9 +84,9 @@ def test_a_second_objection_while_one_is_open_is_refused(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    cases.file_objection(session, ctx, actor=PUBLIC, application=application(record))
+    filing.file_objection(session, ctx, actor=PUBLIC, application=application(record))
     with refused(Conflict, "已有正在办理"):
-        cases.file_objection(session, ctx, actor=PUBLIC, application=application(record))
+        filing.file_objection(session, ctx, actor=PUBLIC, application=application(record))
 
 
 def test_objection_by_someone_else_or_against_unpublished_record_is_refused(
@@ -95,7 +95,7 @@ def test_objection_by_someone_else_or_against_unpublished_record_is_refused(
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
     with refused(Forbidden, "不属于"):
-        cases.file_objection(
+        filing.file_objection(
             session,
             ctx,
             actor=PUBLIC,
@@ -103,7 +103,7 @@ def test_objection_by_someone_else_or_against_unpublished_record_is_refused(
         )
     record.publication_state = "suspended"
     with refused(Conflict, "正在公示"):
-        cases.file_objection(session, ctx, actor=PUBLIC, application=application(record))
+        filing.file_objection(session, ctx, actor=PUBLIC, application=application(record))
 
 
 def test_agent_needs_an_authorisation_letter_and_litigation_an_acceptance_notice(
@@ -112,11 +112,11 @@ def test_agent_needs_an_authorisation_letter_and_litigation_an_acceptance_notice
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
     with refused(ValidationFailed, "授权委托书"):
-        cases.file_objection(
+        filing.file_objection(
             session, ctx, actor=PUBLIC, application=application(record, applicant_role="agent")
         )
     with refused(ValidationFailed, "受理通知书"):
-        cases.file_objection(
+        filing.file_objection(
             session, ctx, actor=PUBLIC, application=application(record, ground="litigation")
         )
 
@@ -128,10 +128,10 @@ def test_wrong_type_attachment_is_refused_and_nothing_is_stored(
     record = published_penalty(session, dept, vault)
     bad = [Upload("evidence", "病毒.exe", b"MZ\x90\x00" * 10)]
     with pytest.raises(ValidationFailed):
-        cases.file_objection(
+        filing.file_objection(
             session, ctx, actor=PUBLIC, application=application(record, uploads=bad)
         )
-    assert cases.open_case(session, record.id) is None
+    assert open_case(session, record.id) is None
 
 
 def test_accepted_objection_suspends_publication_until_upheld_and_corrected(
@@ -139,17 +139,17 @@ def test_accepted_objection_suspends_publication_until_upheld_and_corrected(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
     assert record.publication_state == "suspended"
     assert case.status == "accepted" and case.due_on is not None
     assert case.due_on.isoformat() == "2026-12-01"  # 5 working days
     code = record.values["CF_XDR_SHXYM"]
     file = publicity.credit_file(session, CATALOG, code, today=ctx.today).as_dict()
     assert file["sections"]["xzcf"]["records"] == []
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
     assert case.step == "department" and case.due_on.isoformat() == "2026-11-26"
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         ctx,
         actor=_dept_reviewer(dept),
@@ -166,7 +166,7 @@ def test_accepted_objection_suspends_publication_until_upheld_and_corrected(
     assert file["sections"]["xzcf"]["records"][0]["fields"]["CF_NR_FK"] == "3"
     assert _events(session, case.id) == ["case.file", "case.accept", "case.forward", "case.decide"]
     assert "record.correct" in _events(session, record.id)
-    public = [e.action for e in cases.history(session, case, public_only=True)]
+    public = [e.action for e in views.history(session, case, public_only=True)]
     assert public == ["file", "accept", "forward", "decide"]
 
 
@@ -174,7 +174,7 @@ def test_upheld_objection_can_revoke_the_record(
     session: Session, dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
     ctx, record, case = _forwarded(session, dept, vault, settings)
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         ctx,
         actor=_dept_reviewer(dept),
@@ -190,7 +190,7 @@ def test_rejected_objection_resumes_publication(
     session: Session, dept: Actor, vault: DataVault, settings: Settings
 ) -> None:
     ctx, record, case = _forwarded(session, dept, vault, settings)
-    cases.decide_objection(
+    handling.decide_objection(
         session,
         ctx,
         actor=_dept_reviewer(dept),
@@ -206,7 +206,7 @@ def test_a_department_that_does_not_own_the_record_cannot_decide(
 ) -> None:
     ctx, record, case = _forwarded(session, dept, vault, settings)
     with refused(Forbidden, "只有报送"):
-        cases.decide_objection(
+        handling.decide_objection(
             session,
             ctx,
             actor=_dept_reviewer(other_dept),
@@ -224,10 +224,10 @@ def test_litigation_tags_the_record_without_suspending_it(
     record = published_penalty(session, dept, vault)
     uploads = [Upload("acceptance_notice", "受理通知书.png", png())]
     app = application(record, ground="litigation", fields=[], uploads=uploads)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=app).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=app).case
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
     assert record.publication_state == "published"
-    assert cases.case_marks(session, [record.id]) == {record.id: "复议/诉讼中"}
+    assert views.case_marks(session, [record.id]) == {record.id: "复议/诉讼中"}
 
 
 def test_department_extends_once_only(
@@ -235,11 +235,11 @@ def test_department_extends_once_only(
 ) -> None:
     ctx, _record, case = _forwarded(session, dept, vault, settings)
     reviewer = _dept_reviewer(dept)
-    cases.extend_deadline(session, ctx, actor=reviewer, case_id=case.id, reason="需调取案卷。")
+    handling.extend_deadline(session, ctx, actor=reviewer, case_id=case.id, reason="需调取案卷。")
     assert case.extended and case.due_on is not None
     assert case.due_on.isoformat() == "2026-12-01"  # 2 + 3 working days
     with refused(Conflict, "只能延长一次"):
-        cases.extend_deadline(session, ctx, actor=reviewer, case_id=case.id, reason="再延")
+        handling.extend_deadline(session, ctx, actor=reviewer, case_id=case.id, reason="再延")
 
 
 def test_office_refuses_to_accept_with_reasons_and_withdrawal_closes(
@@ -247,13 +247,13 @@ def test_office_refuses_to_accept_with_reasons_and_withdrawal_closes(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
     with refused(ValidationFailed, "不予受理理由"):
-        cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=False, reason=" ")
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=False, reason="未说明理由。")
+        handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=False, reason=" ")
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=False, reason="未说明理由。")
     assert case.status == "not_accepted"
-    second = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.withdraw(session, ctx, actor=PUBLIC, case=second, reason="")
+    second = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    filing.withdraw(session, ctx, actor=PUBLIC, case=second, reason="")
     assert second.status == "withdrawn"
 
 
@@ -262,8 +262,8 @@ def test_staff_read_of_contact_is_audited(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    contact = cases.read_contact(session, ctx, actor=OFFICE, case=case)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    contact = handling.read_contact(session, ctx, actor=OFFICE, case=case)
     assert contact.phone == "13800138000"
     assert _events(session, case.id)[-1] == "case.contact_read"
 
@@ -273,10 +273,10 @@ def test_an_objection_not_marked_in_time_is_marked_by_the_platform(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    assert cases.enforce_deadlines(session, ctx, actor=Actor.system("sweep")) == []
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    assert handling.enforce_deadlines(session, ctx, actor=Actor.system("sweep")) == []
     later = context(session, settings, vault, today=ctx.today + dt.timedelta(days=2))
-    assert cases.enforce_deadlines(session, later, actor=Actor.system("sweep")) == [case]
+    assert handling.enforce_deadlines(session, later, actor=Actor.system("sweep")) == [case]
     assert case.status == "accepted" and record.publication_state == "suspended"
 
 
@@ -285,8 +285,8 @@ def test_each_status_change_queues_a_notice_to_the_applicant(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    cases.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    handling.mark(session, ctx, actor=OFFICE, case_id=case.id, accept=True)
     notices = session.scalars(
         select(NoticeOutbox)
         .where(NoticeOutbox.case_id == case.id)
@@ -305,7 +305,7 @@ def test_no_notice_without_an_email_address(
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
     app = application(record, contact=Contact("王伟", "0592-1234567", None))
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=app).case
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=app).case
     assert case.contact_masked["email"] is None
     assert session.scalars(select(NoticeOutbox).where(NoticeOutbox.case_id == case.id)).all() == []
 
@@ -315,10 +315,10 @@ def test_attachments_are_stored_sealed_and_their_reads_audited(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
-    (stored,) = cases.attachments(session, case)
+    case = filing.file_objection(session, ctx, actor=PUBLIC, application=application(record)).case
+    (stored,) = views.attachments(session, case)
     assert not stored.data.startswith(b"\x89PNG")  # sealed, not the image itself
-    found, data = cases.read_attachment(
+    found, data = handling.read_attachment(
         session, vault, actor=OFFICE, case=case, attachment_id=stored.id
     )
     assert found is stored and data.startswith(b"\x89PNG") and len(data) == stored.size

@@ -21,8 +21,8 @@ from tests.integration.cases_helpers import (
 from tests.integration.test_record_reporting import CATALOG
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
-from xinyong.cases import service as cases
-from xinyong.cases.service import Upload
+from xinyong.cases import filing, handling
+from xinyong.cases.context import Upload, open_case
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, ValidationFailed
 from xinyong.privacy.crypto import DataVault
@@ -40,12 +40,12 @@ def test_checklist_lists_what_is_missing_before_applying(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    result = cases.checklist(session, ctx, record)
+    result = filing.checklist(session, ctx, record)
     assert result.eligible and not result.complete
     missing = {i.code for i in result.missing}
     # SAMR Order 107 (market regulation, from 2025-12-25) governs this decision.
     assert missing == {"proof_of_performance", "harm_removed", "commitment"}
-    done = cases.checklist(
+    done = filing.checklist(
         session,
         ctx,
         record,
@@ -71,7 +71,7 @@ def test_serious_penalty_under_the_2019_rules_needs_training_and_a_credit_report
         CF_SJLY="厦门市生态环境局",
     )
     assert record.severity == "严重"
-    codes = {i.code for i in cases.checklist(session, ctx, record).missing}
+    codes = {i.code for i in filing.checklist(session, ctx, record).missing}
     assert {"training_certificate", "credit_report"} <= codes
 
 
@@ -81,8 +81,8 @@ def test_repair_before_the_minimum_period_is_refused_with_the_date(
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault, CF_JDRQ="2026-10-01", CF_YXQ="2027-10-01")
     with refused(Conflict, "最短公示期未满，2027-01-01 起方可申请"):
-        cases.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
-    assert cases.open_case(session, record.id) is None
+        filing.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
+    assert open_case(session, record.id) is None
 
 
 def test_never_repairable_penalty_is_refused_with_the_reason(
@@ -92,8 +92,8 @@ def test_never_repairable_penalty_is_refused_with_the_reason(
     record = published_penalty(session, dept, vault, CF_CFLB="吊销营业执照", CF_NR_ZKDX="营业执照")
     assert record.repairable is False
     with refused(Conflict, "不能申请信用修复"):
-        cases.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
-    item = cases.checklist(session, ctx, record).refusal
+        filing.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
+    item = filing.checklist(session, ctx, record).refusal
     assert item is not None and item.code == "repairable"
 
 
@@ -104,9 +104,9 @@ def test_missing_material_is_named(
     record = published_penalty(session, dept, vault)
     app = repair_application(record, uploads=[Upload("identity", "执照.png", png())])
     with refused(ValidationFailed, "已履行行政处罚决定等法定义务的证明材料"):
-        cases.file_repair(session, ctx, actor=PUBLIC, application=app)
+        filing.file_repair(session, ctx, actor=PUBLIC, application=app)
     with refused(ValidationFailed, "信用修复承诺书"):
-        cases.file_repair(
+        filing.file_repair(
             session, ctx, actor=PUBLIC, application=repair_application(record, signatory="")
         )
 
@@ -116,14 +116,14 @@ def test_approved_repair_takes_the_record_off_the_website_at_once(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    filed = cases.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
+    filed = filing.file_repair(session, ctx, actor=PUBLIC, application=repair_application(record))
     case = filed.case
     assert case.number.startswith("XF20261124")
     assert case.commitment_text is not None and "王伟" in case.commitment_text
     assert case.due_on is not None and case.due_on.isoformat() == "2026-12-08"  # 10 working days
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
     assert case.due_on.isoformat() == "2026-11-27"  # department: 3 working days
-    cases.approve_repair(
+    handling.approve_repair(
         session, ctx, actor=_reviewer(dept), case_id=case.id, reason="已履行义务，同意修复。"
     )
     assert case.status == "approved" and record.publication_state == "repaired"
@@ -149,15 +149,15 @@ def test_refusal_by_reason_and_only_the_owning_department_decides(
 ) -> None:
     ctx = context(session, settings, vault)
     record = published_penalty(session, dept, vault)
-    case = cases.file_repair(
+    case = filing.file_repair(
         session, ctx, actor=PUBLIC, application=repair_application(record)
     ).case
-    cases.forward(session, ctx, actor=OFFICE, case_id=case.id)
+    handling.forward(session, ctx, actor=OFFICE, case_id=case.id)
     with refused(Forbidden, "只有报送该信用记录的部门"):
-        cases.approve_repair(
+        handling.approve_repair(
             session, ctx, actor=_reviewer(other_dept), case_id=case.id, reason="同意"
         )
-    cases.refuse_repair(
+    handling.refuse_repair(
         session,
         ctx,
         actor=_reviewer(dept),

@@ -2,9 +2,9 @@
 the working days left on each deadline, counts for the dashboard, and which actions
 an actor may take on a case now.
 
-Reads only; the changes themselves are in ``cases.service``. The scoping is the
-service's: the office (and auditors) see every case, a department the cases about
-the records it reported.
+Reads only; the changes themselves are in ``cases.handling``. The scoping is that of
+``cases.views.queue``: the office (and auditors) see every case, a department the
+cases about the records it reported.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.cases import service
+from xinyong.cases import views
+from xinyong.cases.context import DEPARTMENT_ROLES, OFFICE_ROLES, may_view
 from xinyong.cases.models import CreditCase
 from xinyong.cases.rules import OPEN_STATUSES, CaseKind, Status
 from xinyong.catalog.loader import Catalog
@@ -146,7 +147,7 @@ def queue_rows(
     """The rows of a queue tab: ``open`` (soonest due first), ``overdue`` (open cases
     past their step's due date) or ``closed`` (latest first); optionally one kind."""
     scope = "closed" if tab == "closed" else "open"
-    found = service.queue(session, actor, scope=scope, limit=limit if not kind else 10 * limit)
+    found = views.queue(session, actor, scope=scope, limit=limit if not kind else 10 * limit)
     if kind in (CaseKind.objection.value, CaseKind.repair.value):
         found = [c for c in found if c.kind == kind]
     if tab == "overdue":
@@ -165,11 +166,11 @@ class Counts:
 
 
 def counts(session: Session, actor: Actor, today: dt.date) -> Counts:
-    """Counts for the staff dashboard, with the scoping of ``service.queue``."""
+    """Counts for the staff dashboard, with the scoping of ``views.queue``."""
     q = select(CreditCase.kind, CreditCase.due_on, func.count()).where(
         CreditCase.status.in_([s.value for s in OPEN_STATUSES])
     )
-    if not actor.has_role(*service.OFFICE_ROLES, "auditor"):
+    if not actor.has_role(*OFFICE_ROLES, "auditor"):
         if actor.org_id is None:
             return Counts(0, 0, 0, 0)
         q = q.where(CreditCase.org_id == actor.org_id)
@@ -195,17 +196,17 @@ NOTE = "note"  # 添加内部备注 (anyone who may view)
 
 
 def _is_owner(actor: Actor, case: CreditCase) -> bool:
-    return actor.has_role(*service.DEPARTMENT_ROLES) and actor.org_id == case.org_id
+    return actor.has_role(*DEPARTMENT_ROLES) and actor.org_id == case.org_id
 
 
 def actions_for(actor: Actor, case: CreditCase) -> frozenset[str]:
     """The actions ``actor`` may take on ``case`` in its current status (the service
     checks again; this decides which forms a page shows)."""
-    if not service.may_view(actor, case):
+    if not may_view(actor, case):
         return frozenset()
     status = Status(case.status)
     kind = CaseKind(case.kind)
-    office = actor.has_role(*service.OFFICE_ROLES)
+    office = actor.has_role(*OFFICE_ROLES)
     owner = _is_owner(actor, case)
     allowed = {NOTE}
     if status.open:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Organisation
 from xinyong.actors import Actor
-from xinyong.cases import service as cases
-from xinyong.cases.service import Application, CaseContext, Contact, Upload
+from xinyong.cases import filing, handling
+from xinyong.cases.context import Application, CaseContext, Contact, Filed, Upload
 from xinyong.db import transaction
 from xinyong.records.models import CreditRecord
 from xinyong.runtime import Runtime
@@ -63,8 +63,8 @@ def _application(session: Session, record: CreditRecord, **extra: Any) -> Applic
     return Application(**fields)
 
 
-def _repair(session: Session, ctx: CaseContext, record: CreditRecord) -> cases.Filed:
-    needed = cases.checklist(session, ctx, record)
+def _repair(session: Session, ctx: CaseContext, record: CreditRecord) -> Filed:
+    needed = filing.checklist(session, ctx, record)
     uploads = [Upload(p.value, f"{p.label}.png", _png()) for p in needed.needed_purposes()]
     declared = [i.code for i in needed.items if i.purpose is None and i.code != "commitment"]
     app = _application(
@@ -75,10 +75,10 @@ def _repair(session: Session, ctx: CaseContext, record: CreditRecord) -> cases.F
         uploads=uploads,
         declarations=declared,
     )
-    return cases.file_repair(session, ctx, actor=APPLICANT, application=app)
+    return filing.file_repair(session, ctx, actor=APPLICANT, application=app)
 
 
-def _objection(session: Session, ctx: CaseContext, record: CreditRecord) -> cases.Filed:
+def _objection(session: Session, ctx: CaseContext, record: CreditRecord) -> Filed:
     app = _application(
         session,
         record,
@@ -87,7 +87,7 @@ def _objection(session: Session, ctx: CaseContext, record: CreditRecord) -> case
         fields=["CF_NR_FK"],
         uploads=[Upload("evidence", "处罚决定书.png", _png())],
     )
-    return cases.file_objection(session, ctx, actor=APPLICANT, application=app)
+    return filing.file_objection(session, ctx, actor=APPLICANT, application=app)
 
 
 def demo_cases(rt: Runtime, *, dept: Actor, today: dt.date) -> dict[str, Any]:
@@ -103,12 +103,12 @@ def demo_cases(rt: Runtime, *, dept: Actor, today: dt.date) -> dict[str, Any]:
             return {"cases": 0}
         waiting = _objection(session, ctx, records[0])
         forwarded = _objection(session, ctx, records[1])
-        cases.mark(session, ctx, actor=OFFICE, case_id=forwarded.case.id, accept=True)
-        cases.forward(session, ctx, actor=OFFICE, case_id=forwarded.case.id)
+        handling.mark(session, ctx, actor=OFFICE, case_id=forwarded.case.id, accept=True)
+        handling.forward(session, ctx, actor=OFFICE, case_id=forwarded.case.id)
         rejected = _objection(session, ctx, records[2])
-        cases.mark(session, ctx, actor=OFFICE, case_id=rejected.case.id, accept=True)
-        cases.forward(session, ctx, actor=OFFICE, case_id=rejected.case.id)
-        cases.decide_objection(
+        handling.mark(session, ctx, actor=OFFICE, case_id=rejected.case.id, accept=True)
+        handling.forward(session, ctx, actor=OFFICE, case_id=rejected.case.id)
+        handling.decide_objection(
             session,
             ctx,
             actor=reviewer,
@@ -117,10 +117,10 @@ def demo_cases(rt: Runtime, *, dept: Actor, today: dt.date) -> dict[str, Any]:
             reason="经核对处罚决定书原件，公示内容无误。",
         )
         repair = _repair(session, ctx, records[3])
-        cases.forward(session, ctx, actor=OFFICE, case_id=repair.case.id)
+        handling.forward(session, ctx, actor=OFFICE, case_id=repair.case.id)
         approved = _repair(session, ctx, records[4])
-        cases.forward(session, ctx, actor=OFFICE, case_id=approved.case.id)
-        cases.approve_repair(
+        handling.forward(session, ctx, actor=OFFICE, case_id=approved.case.id)
+        handling.approve_repair(
             session,
             ctx,
             actor=reviewer,

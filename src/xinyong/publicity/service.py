@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xinyong.cases.service import case_marks
+from xinyong.cases.views import case_marks
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import CatalogItem
 from xinyong.codes.rules import district_name, normalize_code

@@ -16,7 +16,8 @@ from sqlalchemy import text
 
 from xinyong import __version__
 from xinyong.actors import Actor
-from xinyong.cases.service import CaseContext, enforce_deadlines
+from xinyong.cases.context import CaseContext
+from xinyong.cases.handling import enforce_deadlines
 from xinyong.config import Settings, get_settings
 from xinyong.db import china_today, transaction, utcnow
 from xinyong.ingest.service import close_stale_submissions

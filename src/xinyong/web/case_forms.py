@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.cases import service as cases
+from xinyong.cases import filing, views
+from xinyong.cases.context import Application, CaseContext, Contact, Filed, Upload
 from xinyong.cases.letters import authority_name, commitment_for_record, commitment_text
 from xinyong.cases.models import CreditCase
 from xinyong.cases.rules import (
@@ -27,7 +28,6 @@ from xinyong.cases.rules import (
     Purpose,
     Status,
 )
-from xinyong.cases.service import Application, CaseContext, Contact, Upload
 from xinyong.catalog.schema import CatalogItem
 from xinyong.errors import NotFound, TooManyRequests, ValidationFailed, XinyongError
 from xinyong.publicity.rules import PublicField, record_fields
@@ -240,7 +240,7 @@ class RepairPlan:
 
 
 def repair_plan(session: Session, ctx: CaseContext, view: RecordView) -> RepairPlan:
-    result = cases.checklist(session, ctx, view.record)
+    result = filing.checklist(session, ctx, view.record)
     declarations = [
         i
         for i in result.items
@@ -318,13 +318,13 @@ def case_dict(session: Session, ctx: CaseContext, case: CreditCase) -> dict[str,
                 "status_label": Status(e.status).label,
                 "text": e.text,
             }
-            for e in cases.history(session, case, public_only=True)
+            for e in views.history(session, case, public_only=True)
         ],
         "decision": decision,
     }
 
 
-def filed_dict(filed: cases.Filed) -> dict[str, Any]:
+def filed_dict(filed: Filed) -> dict[str, Any]:
     case = filed.case
     status = Status(case.status)
     return {

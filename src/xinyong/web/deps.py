@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.service import actor_from_session_token, authenticate_api_key
 from xinyong.actors import Actor
-from xinyong.cases.service import CaseContext
+from xinyong.cases.context import CaseContext
 from xinyong.db import china_today
 from xinyong.errors import Forbidden, Unauthenticated
 from xinyong.runtime import Runtime

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from xinyong.cases import service as cases
-from xinyong.cases.service import CaseContext, Upload
+from xinyong.cases import filing
+from xinyong.cases.context import CaseContext, Upload
 from xinyong.errors import XinyongError
 from xinyong.web.case_forms import (
     API,
@@ -150,9 +150,9 @@ def _file(session: Session, ctx: CaseContext, form: CaseForm, kind: str) -> dict
     try:
         if kind == "repair":
             require_commitment(form)
-            filed = cases.file_repair(session, ctx, actor=API, application=form.application())
+            filed = filing.file_repair(session, ctx, actor=API, application=form.application())
         else:
-            filed = cases.file_objection(session, ctx, actor=API, application=form.application())
+            filed = filing.file_objection(session, ctx, actor=API, application=form.application())
     except XinyongError as exc:
         raise renamed(exc, form) from exc
     return filed_dict(filed)
@@ -325,7 +325,7 @@ def file_repair(
 def lookup(session: SessionDep, ctx: CaseCtx, body: LookupIn) -> dict[str, Any]:
     """Status, deadline, public history and decision of a case, by its number and
     查询码 (POST, so the code stays out of URLs and logs). Rate-limited."""
-    case = cases.applicant_case(session, ctx.vault, body.number, body.access_code)
+    case = filing.applicant_case(session, ctx.vault, body.number, body.access_code)
     return case_dict(session, ctx, case)
 
 
@@ -337,6 +337,6 @@ def lookup(session: SessionDep, ctx: CaseCtx, body: LookupIn) -> dict[str, Any]:
 )
 def withdraw(session: SessionDep, ctx: CaseCtx, body: WithdrawIn) -> dict[str, Any]:
     """The applicant withdraws an open case; a publication it suspended resumes."""
-    case = cases.applicant_case(session, ctx.vault, body.number, body.access_code)
-    cases.withdraw(session, ctx, actor=API, case=case, reason=body.reason)
+    case = filing.applicant_case(session, ctx.vault, body.number, body.access_code)
+    filing.withdraw(session, ctx, actor=API, case=case, reason=body.reason)
     return case_dict(session, ctx, case)

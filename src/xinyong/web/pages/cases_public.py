@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from xinyong.cases import service as cases
+from xinyong.cases import filing
+from xinyong.cases.context import CaseContext, Filed, Upload, open_case
 from xinyong.cases.models import CreditCase
 from xinyong.cases.rules import Ground, Purpose
-from xinyong.cases.service import CaseContext, Upload
 from xinyong.errors import XinyongError
 from xinyong.web.case_forms import (
     ACCEPT,
@@ -124,7 +124,7 @@ def _objection_page(
         "grounds": list(Ground),
         "purposes": [(p, p.label) for p in OBJECTION_PURPOSES] + [(Purpose.other, "其他材料")],
         "resubmitted": errors is not None,
-        "open_case": cases.open_case(session, view.id),
+        "open_case": open_case(session, view.id),
     }
     return render(request, "case_objection.html", context, status_code=status_code)
 
@@ -154,7 +154,7 @@ def objection_submit(
 ) -> HTMLResponse:
     view = published_view(session, ctx, form.record)
     try:
-        filed = cases.file_objection(session, ctx, actor=WEBSITE, application=form.application())
+        filed = filing.file_objection(session, ctx, actor=WEBSITE, application=form.application())
     except XinyongError as exc:
         session.rollback()  # nothing of a refused application is kept
         view = published_view(session, ctx, form.record)
@@ -163,7 +163,7 @@ def objection_submit(
     return _filed(request, filed)
 
 
-def _filed(request: Request, filed: cases.Filed) -> HTMLResponse:
+def _filed(request: Request, filed: Filed) -> HTMLResponse:
     return render(request, "case_filed.html", {"filed": filed_dict(filed)}, headers=NO_STORE)
 
 
@@ -194,7 +194,7 @@ def _repair_page(
         "agent_purpose": Purpose.authorisation,
         "other_purpose": Purpose.other,
         "resubmitted": errors is not None,
-        "open_case": cases.open_case(session, view.id),
+        "open_case": open_case(session, view.id),
         "letter_url": (
             f"/subjects/{view.record.subject_id}/records/{view.id}/repair-letter"
             if view.published and view.record.repairable
@@ -230,7 +230,7 @@ def repair_submit(
     view = record_view(session, ctx, form.record)
     try:
         require_commitment(form)
-        filed = cases.file_repair(session, ctx, actor=WEBSITE, application=form.application())
+        filed = filing.file_repair(session, ctx, actor=WEBSITE, application=form.application())
     except XinyongError as exc:
         session.rollback()
         view = record_view(session, ctx, form.record)
@@ -296,7 +296,7 @@ def lookup(request: Request, session: SessionDep, ctx: CaseCtx, form: LookupForm
     if not number or not code:
         return _lookup_page(request, number, "请填写案件编号和查询码", 422)
     try:
-        case = cases.applicant_case(session, ctx.vault, number, code)
+        case = filing.applicant_case(session, ctx.vault, number, code)
     except XinyongError as exc:
         return _lookup_page(request, number, exc.message, exc.status)
     return _status_page(request, session, ctx, case, code)
@@ -306,14 +306,14 @@ def lookup(request: Request, session: SessionDep, ctx: CaseCtx, form: LookupForm
 def withdraw(request: Request, session: SessionDep, ctx: CaseCtx, form: LookupForm) -> HTMLResponse:
     number, code = form["number"].strip(), form["access_code"].strip()
     try:
-        case = cases.applicant_case(session, ctx.vault, number, code)
+        case = filing.applicant_case(session, ctx.vault, number, code)
     except XinyongError as exc:
         return _lookup_page(request, number, exc.message, exc.status)
     try:
-        cases.withdraw(session, ctx, actor=WEBSITE, case=case, reason=form["reason"])
+        filing.withdraw(session, ctx, actor=WEBSITE, case=case, reason=form["reason"])
     except XinyongError as exc:
         session.rollback()
-        case = cases.applicant_case(session, ctx.vault, number, code)
+        case = filing.applicant_case(session, ctx.vault, number, code)
         errors = {"reason": exc.problems[0].reason if exc.problems else exc.message}
         return _status_page(request, session, ctx, case, code, None, errors, exc.status)
     return _status_page(request, session, ctx, case, code, "申请已撤回。")

@@ -1,6 +1,6 @@
 """Staff pages for objections (异议) and credit repair (信用修复): the queues of the
 credit office and of each department, the case page with its record, applicant,
-materials, history and deadlines, and the forms of each step (``cases.service``)."""
+materials, history and deadlines, and the forms of each step (``cases.handling``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.cases import queues
-from xinyong.cases import service as cases
+from xinyong.cases import filing, handling, queues, views
+from xinyong.cases.context import CaseContext, Contact, get_case, require_view
 from xinyong.cases.models import CreditCase
 from xinyong.cases.rules import (
     PURPOSE_LABELS,
@@ -24,7 +24,6 @@ from xinyong.cases.rules import (
     Status,
     Step,
 )
-from xinyong.cases.service import CaseContext, Contact
 from xinyong.errors import XinyongError
 from xinyong.records.models import CreditRecord
 from xinyong.records.publication import STATE_LABELS
@@ -73,8 +72,8 @@ Short = Annotated[str, Form(max_length=500)]
 
 
 def _viewable(session: Session, actor: Actor, case_id: str) -> CreditCase:
-    case = cases.get_case(session, case_id)
-    cases.require_view(actor, case)
+    case = get_case(session, case_id)
+    require_view(actor, case)
     return case
 
 
@@ -93,7 +92,7 @@ def _declaration_labels(session: Session, ctx: CaseContext, case: CreditCase) ->
     if record is None:
         return {}
     try:
-        return dict(cases.repair_facts(session, ctx, record).requirements)
+        return dict(filing.repair_facts(session, ctx, record).requirements)
     except XinyongError:  # the rule set moved on: show the codes
         return {}
 
@@ -149,9 +148,9 @@ def _detail(
             "disputed": disputed,
             "corrections": corrections,
             "declarations": _declaration_labels(session, ctx, case),
-            "attachments": cases.attachments(session, case),
+            "attachments": views.attachments(session, case),
             "purpose_labels": {p.value: label for p, label in PURPOSE_LABELS.items()},
-            "history": cases.history(session, case, public_only=False),
+            "history": views.history(session, case, public_only=False),
             "entry_labels": ENTRY_LABELS,
             "status_labels": {s.value: s.label for s in Status},
             "allowed": queues.actions_for(actor, case),
@@ -195,7 +194,7 @@ def _act(
             session,
             ctx,
             actor,
-            cases.get_case(session, case.id),
+            get_case(session, case.id),
             failed=form,
             error=exc,
             values=values,
@@ -263,7 +262,7 @@ def reveal_contact(
     """The applicant's contact in clear, on this response only; the read is audited."""
     same_origin(request)
     case = _viewable(session, actor, case_id)
-    contact = cases.read_contact(session, ctx, actor=actor, case=case)
+    contact = handling.read_contact(session, ctx, actor=actor, case=case)
     return _detail(request, session, ctx, actor, case, contact=contact)
 
 
@@ -277,7 +276,7 @@ def download_attachment(
 ) -> Response:
     """The file as filed (cleaned); every staff read of it is an audit event."""
     case = _viewable(session, actor, case_id)
-    found, data = cases.read_attachment(
+    found, data = handling.read_attachment(
         session, ctx.vault, actor=actor, case=case, attachment_id=attachment_id
     )
     disposition = f"attachment; filename*=UTF-8''{quote(found.filename)}"
@@ -306,7 +305,7 @@ def accept(
         form="accept",
         values={"remark": remark},
         done="accepted",
-        step=lambda c: cases.mark(
+        step=lambda c: handling.mark(
             session, ctx, actor=actor, case_id=c.id, accept=True, reason=remark
         ),
     )
@@ -330,7 +329,7 @@ def not_accept(
         form="not_accept",
         values={"reason": reason},
         done="not_accepted",
-        step=lambda c: cases.mark(
+        step=lambda c: handling.mark(
             session, ctx, actor=actor, case_id=c.id, accept=False, reason=reason
         ),
     )
@@ -354,7 +353,7 @@ def forward(
         form="forward",
         values={"note": note},
         done="forwarded",
-        step=lambda c: cases.forward(session, ctx, actor=actor, case_id=c.id, note=note),
+        step=lambda c: handling.forward(session, ctx, actor=actor, case_id=c.id, note=note),
     )
 
 
@@ -377,7 +376,7 @@ def refuse(
         form="refuse",
         values={"code": code, "reason": reason},
         done="refused",
-        step=lambda c: cases.refuse_repair(
+        step=lambda c: handling.refuse_repair(
             session, ctx, actor=actor, case_id=c.id, code=code, reason=reason
         ),
     )
@@ -416,7 +415,7 @@ def decide(
             for code, value in typed.items()
             if code in case.fields and value and value != _field_value(record, code)
         }
-        cases.decide_objection(
+        handling.decide_objection(
             session,
             ctx,
             actor=actor,
@@ -460,7 +459,7 @@ def extend(
         form="extend",
         values={"reason": reason},
         done="extended",
-        step=lambda c: cases.extend_deadline(
+        step=lambda c: handling.extend_deadline(
             session, ctx, actor=actor, case_id=c.id, reason=reason
         ),
     )
@@ -484,7 +483,9 @@ def approve(
         form="approve",
         values={"reason": reason},
         done="approved",
-        step=lambda c: cases.approve_repair(session, ctx, actor=actor, case_id=c.id, reason=reason),
+        step=lambda c: handling.approve_repair(
+            session, ctx, actor=actor, case_id=c.id, reason=reason
+        ),
     )
 
 
@@ -506,7 +507,7 @@ def assign(
         form="assign",
         values={"assignee": assignee},
         done="assigned",
-        step=lambda c: cases.assign(session, ctx, actor=actor, case_id=c.id, assignee=assignee),
+        step=lambda c: handling.assign(session, ctx, actor=actor, case_id=c.id, assignee=assignee),
     )
 
 
@@ -528,5 +529,5 @@ def note(
         form="note",
         values={"text": text},
         done="noted",
-        step=lambda c: cases.add_note(session, ctx, actor=actor, case_id=c.id, text=text),
+        step=lambda c: handling.add_note(session, ctx, actor=actor, case_id=c.id, text=text),
     )
