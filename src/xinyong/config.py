@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Extra rule-set YAML files (local or sector rule sets), loaded after the "
         "shipped ones.",
     )
+    measures_extra: list[Path] = Field(
+        default_factory=list,
+        description="Extra lists-and-measures YAML files (local lists, local measures with "
+        "their legal basis), loaded after the shipped ones; an entry with the same code "
+        "replaces the shipped one.",
+    )
     session_hours: int = Field(
         8, ge=1, le=72, description="Lifetime of a staff login session, in hours."
     )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.config import Settings
 from xinyong.db import check_postgres_trigram, engine_from_settings, import_models, session_factory
+from xinyong.measures.loader import MeasureBook, load_measures
 from xinyong.privacy.crypto import DataVault
 from xinyong.rulesets.loader import RuleBook, load_rulesets
 
@@ -47,6 +48,10 @@ class Runtime:
     @cached_property
     def rulebook(self) -> RuleBook:
         return load_rulesets(self.settings.rulesets_extra)
+
+    @cached_property
+    def measures(self) -> MeasureBook:
+        return load_measures(self.catalog.items, self.settings.measures_extra)
 
     def check_database(self) -> None:
         """Start-up checks that must fail loudly (e.g. a PostgreSQL locale that drops Chinese)."""

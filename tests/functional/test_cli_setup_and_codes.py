@@ -19,12 +19,24 @@ def initialised(cli: Cli) -> None:
     summary = run.json()
     assert summary["catalog_version"]
     assert summary["rule_sets"] >= 7
+    assert summary["lists"] >= 4 and summary["measures"] >= 5
     assert summary["calendar_days_seeded"] > 100
 
 
-def test_init_is_idempotent(cli: Cli) -> None:
+def test_init_is_idempotent(cli: Cli, fresh_database_url: str) -> None:
     again = cli("init").json()
     assert again["calendar_days_seeded"] == 0
+    engine = make_engine(fresh_database_url)
+    with engine.connect() as conn:
+        loads = conn.execute(
+            text(
+                "SELECT action, count(*) FROM audit_event"
+                " WHERE action LIKE '%.load' GROUP BY action"
+            )
+        ).all()
+    engine.dispose()
+    # Each data file's load is audited once per content, not per run.
+    assert dict(loads) == {"catalog.load": 1, "rulesets.load": 1, "measures.load": 1}
 
 
 def test_code_check_prints_one_json_object_per_code(cli: Cli) -> None:

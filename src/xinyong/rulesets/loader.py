@@ -19,12 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from xinyong.errors import ConfigurationError, NotFound, Problem
+from xinyong.datafiles import FileProblem, data_error, read_yaml, validation_problems
+from xinyong.errors import ConfigurationError, NotFound
 from xinyong.rulesets.schema import RuleSet, RuleSetFile
 
 BUILTIN = Path(__file__).parent / "data" / "rulesets.yaml"
@@ -57,126 +56,22 @@ class RuleBook:
         return self.requirements.get(code, code)
 
 
-# Chinese reasons for pydantic's error types.
-_REASONS_ZH = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不认识的字段（拼写错误？）",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "date_type": "应为日期，格式 YYYY-MM-DD",
-    "date_parsing": "应为日期，格式 YYYY-MM-DD",
-    "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
-    "date_from_datetime_inexact": "应为日期，不能带时间",
-    "string_type": "应为文本",
-    "string_too_short": "不能为空",
-    "string_too_long": "过长",
-    "too_short": "至少需要一项",
-    "list_type": "应为列表",
-    "tuple_type": "应为列表",
-    "dict_type": "应为映射（键: 值）",
-    "model_type": "应为映射（键: 值）",
-    "model_attributes_type": "应为映射（键: 值）",
-}
-
-
-def _reason_zh(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind == "xinyong_rule":
-        return str(ctx["zh"])
-    if kind == "greater_than_equal":
-        return f"不能小于 {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"不能大于 {ctx.get('le')}"
-    if kind == "literal_error":
-        return f"取值应为 {ctx.get('expected')}"
-    if kind == "string_pattern_mismatch":
-        return f"格式不符，应匹配 {ctx.get('pattern')}"
-    return _REASONS_ZH.get(kind, f"取值无效（{err['msg']}）")
-
-
-def _reason_en(err: Mapping[str, Any]) -> str:
-    ctx = err.get("ctx") or {}
-    if err["type"] == "xinyong_rule":
-        return str(ctx["en"])
-    return str(err["msg"])
-
-
-def _config_error(
-    file: Path | str,
-    problems: list[tuple[str | None, str, str, str]],
-) -> ConfigurationError:
+def _config_error(file: Path | str, problems: list[FileProblem]) -> ConfigurationError:
     """``problems``: (rule set id, field path, Chinese reason, English reason)."""
-    rs_id, field, zh, en = problems[0]
-    where_zh = f"规则集 {rs_id} 的" if rs_id else ""
-    where_en = f"rule set {rs_id}, " if rs_id else ""
-    return ConfigurationError(
-        f"规则集配置文件 {file} 有误：{where_zh}字段 {field}：{zh}",
-        f"rule-set file {file}: {where_en}field {field}: {en}",
-        field=field,
-        problems=[
-            Problem(
-                f"rulesets.{rid}.{fld}" if rid else fld,
-                reason,
-                reason_en,
-            )
-            for rid, fld, reason, reason_en in problems
-        ],
-        details={"file": str(file), "rule_set": rs_id, "field": field},
+    return data_error(
+        file,
+        problems,
+        what_zh="规则集",
+        what_en="rule-set",
+        entry_zh="规则集",
+        prefix="rulesets",
+        entry_key="rule_set",
     )
-
-
-def _rule_set_id(raw: Any, index: Any) -> str | None:
-    if not isinstance(raw, dict) or not isinstance(index, int):
-        return None
-    items = raw.get("rulesets")
-    if isinstance(items, list) and 0 <= index < len(items) and isinstance(items[index], dict):
-        found = items[index].get("id")
-        return str(found) if found is not None else f"#{index + 1}"
-    return None
-
-
-def _validation_problems(raw: Any, exc: ValidationError) -> list[tuple[str | None, str, str, str]]:
-    problems: list[tuple[str | None, str, str, str]] = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        rs_id = None
-        if len(loc) >= 2 and loc[0] == "rulesets" and isinstance(loc[1], int):
-            rs_id = _rule_set_id(raw, loc[1])
-            loc = loc[2:]
-        sub = (err.get("ctx") or {}).get("field") if err["type"] == "xinyong_rule" else None
-        if sub:
-            loc = [*loc, sub]
-        field = ".".join(str(p) for p in loc) or "rulesets"
-        problems.append((rs_id, field, _reason_zh(err), _reason_en(err)))
-    return problems
 
 
 def parse_file(path: Path) -> tuple[RuleSetFile, bytes]:
     """Read and validate one rule-set file (no cross-file checks)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(
-            f"无法读取规则集配置文件 {path}：{exc.strerror or exc}",
-            f"cannot read rule-set file {path}: {exc}",
-            details={"file": str(path)},
-        ) from exc
-    try:
-        raw = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark is not None else ""
-        at_en = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigurationError(
-            f"规则集配置文件 {path} 不是有效的 YAML{('（' + at + '）') if at else ''}：{problem}",
-            f"rule-set file {path} is not valid YAML{at_en}: {problem}",
-            details={"file": str(path)},
-        ) from exc
+    raw, data = read_yaml(path, "规则集", "rule-set")
     if not isinstance(raw, dict):
         raise _config_error(
             path,
@@ -192,7 +87,7 @@ def parse_file(path: Path) -> tuple[RuleSetFile, bytes]:
     try:
         parsed = RuleSetFile.model_validate(raw)
     except ValidationError as exc:
-        raise _config_error(path, _validation_problems(raw, exc)) from exc
+        raise _config_error(path, validation_problems(raw, exc, ("rulesets",))) from exc
     seen: set[str] = set()
     for rs in parsed.rulesets:
         if rs.id in seen:

@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+
+from xinyong.datafiles import data_rule_error as rule_error
 
 Severity = Literal["轻微", "一般", "严重"]
 SEVERITIES: tuple[Severity, ...] = ("轻微", "一般", "严重")
@@ -32,14 +33,6 @@ NOTE_TOPICS = (
     "unpublished_if_only",
     "deadlines",
 )
-
-
-def rule_error(zh: str, en: str, field: str | None = None) -> PydanticCustomError:
-    """A validation error with both languages; ``field`` refines the reported path."""
-    ctx: dict[str, str] = {"zh": zh, "en": en}
-    if field:
-        ctx["field"] = field
-    return PydanticCustomError("xinyong_rule", "{en}", ctx)
 
 
 class _Strict(BaseModel):

@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     rt = runtime or Runtime.from_settings(settings)
     rt.check_database()
     # Load data files now, so a malformed catalog or rule set stops start-up.
-    _ = rt.catalog, rt.rulebook
+    _ = rt.catalog, rt.rulebook, rt.measures
 
     app = FastAPI(
         lifespan=_lifespan,
