@@ -58,6 +58,8 @@ MODEL_MODULES = (
     "xinyong.ingest.models",
     "xinyong.articles.models",
     "xinyong.cases.models",
+    "xinyong.lists.models",
+    "xinyong.screening.models",
     "xinyong.notices.models",
     "xinyong.search.schema",  # no tables: hides hand-written search indexes from autogenerate
 )

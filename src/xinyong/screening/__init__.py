@@ -1,0 +1,2 @@
+"""Screening for joint rewards and punishments (联合奖惩): precomputed measures per
+subject, screening calls, feedback."""
