@@ -27,7 +27,7 @@ from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
 from xinyong.web import errors
 from xinyong.web.api import cases as cases_api
-from xinyong.web.api import collection, reference, staff
+from xinyong.web.api import collection, feedback, reference, staff
 from xinyong.web.api import public as public_api
 from xinyong.web.deps import RuntimeDep
 from xinyong.web.pages import articles as article_pages
@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(public_api.router)
     app.include_router(cases_api.router)
     app.include_router(staff.router)
+    app.include_router(feedback.router)
     app.include_router(collection.router)
     app.include_router(public_pages.router)
     app.include_router(case_pages.router)
