@@ -146,3 +146,23 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def office_headers(client: TestClient, rt: Runtime, username: str = "xyb") -> dict[str, str]:
+    """A credit office (信用办) with an office_admin account, signed in over the API:
+    the Authorization header of its session token."""
+    code = uscc("XY350200", "11", "350200")
+    with rt.sessions() as session:
+        create_organisation(session, actor=Actor.system(), name="信用办", uscc=code, kind="office")
+        create_account(
+            session,
+            actor=Actor.system(),
+            username=username,
+            password=PASSWORD,
+            org_uscc=code,
+            roles="office_admin",
+            display_name="信用办管理员",
+        )
+        session.commit()
+    token = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -8,7 +8,7 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from tests.functional.collecting import make_department
+from tests.functional.collecting import make_department, office_headers
 from xinyong.db import CHINA_TZ
 from xinyong.runtime import Runtime
 from xinyong.screening.models import Screening, ScreeningResult
@@ -88,3 +88,13 @@ def test_another_system_cannot_feed_back_and_anonymous_callers_are_refused(
     assert r.status_code == 403 and "只能反馈本单位" in r.json()["error"]["message"]
     assert client.post(f"/api/v1/screening/{sid}/feedback", json=body).status_code == 401
     assert client.get("/api/v1/joint-cases", params={"month": "2026-13"}).status_code in (401, 422)
+
+
+def test_the_overreach_report_is_for_the_office(client: TestClient, runtime: Runtime) -> None:
+    dept = make_department(runtime)
+    assert client.get("/api/v1/overreach", headers=dept.headers).status_code == 403
+    report = client.get("/api/v1/overreach", headers=office_headers(client, runtime))
+    assert report.status_code == 200
+    body = report.json()
+    assert body["days"] == 90 and body["uncovered"] == [] and body["stale"] == []
+    assert any("依据条款尚未核实" in f["what"] for f in body["unfounded"])

@@ -46,6 +46,9 @@ class FeedbackItem:
     position: int | None = None
     query: str | None = None
     reason: str | None = None
+    # The measures applied (codes of the measure list, or a description of anything
+    # else); empty: all the measures the answer gave. The overreach check reads them.
+    measures: tuple[str, ...] = ()
 
 
 def _screening(session: Session, actor: Actor, screening_id: uuid.UUID | str) -> Screening:
@@ -122,6 +125,14 @@ def record_feedback(
             problems.append(
                 Problem(f"{where}.reason", "未实施须说明理由", "not_applied needs a reason")
             )
+        elif item.measures and item.outcome == "not_applied":
+            problems.append(
+                Problem(f"{where}.measures", "未实施时不应列出措施", "measures with not_applied")
+            )
+        elif len(item.measures) > 20 or any(len(m) > 200 for m in item.measures):
+            problems.append(
+                Problem(f"{where}.measures", "措施最多 20 项、每项不超过 200 字", "measures")
+            )
         elif reason is not None and len(reason) > REASON_MAX:
             problems.append(
                 Problem(f"{where}.reason", f"理由不能超过 {REASON_MAX} 字", "reason too long")
@@ -134,6 +145,7 @@ def record_feedback(
     for result, item, reason in planned:
         before = {"feedback": result.feedback, "feedback_reason": result.feedback_reason}
         result.feedback, result.feedback_reason, result.feedback_at = item.outcome, reason, now
+        result.applied = [m.strip() for m in item.measures if m.strip()] or None
         session.flush()
         record_event(
             session,
@@ -142,7 +154,11 @@ def record_feedback(
             entity_type="screening",
             entity_id=screening.id,
             before=before,
-            after={"position": result.position, "feedback": item.outcome},
+            after={
+                "position": result.position,
+                "feedback": item.outcome,
+                "applied": result.applied,
+            },
             reason=reason,
         )
     return [r for r, _, _ in planned]

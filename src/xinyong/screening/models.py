@@ -62,3 +62,6 @@ class ScreeningResult(Base):
     feedback: Mapped[str | None] = mapped_column(String(12))
     feedback_reason: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[dt.datetime | None]
+    # The measures the caller says it applied (codes of the list; anything else is kept
+    # as given and reported by the overreach check); None: all it was answered.
+    applied: Mapped[list[str] | None]

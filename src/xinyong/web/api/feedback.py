@@ -12,7 +12,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from xinyong.accounts.roles import AUDITOR, OFFICE_ADMIN, OFFICE_STAFF
+from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
+from xinyong.db import china_today
 from xinyong.errors import Forbidden, ValidationFailed
 from xinyong.screening.feedback import (
     CASE_HEADERS,
@@ -23,6 +25,7 @@ from xinyong.screening.feedback import (
     record_feedback,
     unanswered,
 )
+from xinyong.screening.overreach import overreach_report
 from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["联合奖惩 screening"])
@@ -35,6 +38,11 @@ class FeedbackIn(BaseModel):
         description="applied 已实施惩戒；not_applied 未实施（须说明理由）；rewarded 已激励"
     )
     reason: str | None = Field(None, max_length=500)
+    measures: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="实施的措施代码（留空表示比对结果中的全部措施）；清单外的措施照实填写",
+    )
 
 
 class FeedbackBody(BaseModel):
@@ -60,7 +68,10 @@ def feedback(
         session,
         actor=actor,
         screening_id=screening_id,
-        items=[FeedbackItem(i.outcome, i.position, i.query, i.reason) for i in body.items],
+        items=[
+            FeedbackItem(i.outcome, i.position, i.query, i.reason, tuple(i.measures))
+            for i in body.items
+        ],
     )
     return {"screening_id": str(screening_id), "recorded": len(done)}
 
@@ -128,3 +139,18 @@ def missing(
     before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     rows = unanswered(session, rt.measures, before=before, org_id=_scope(actor))
     return {"days": days, "screenings": [r.as_dict() for r in rows]}
+
+
+@router.get("/overreach", summary="泛化监测报告")
+def overreach(
+    session: SessionDep,
+    rt: RuntimeDep,
+    actor: CurrentActor,
+    days: Annotated[int, Query(ge=1, le=3660, description="检查最近多少天的反馈")] = 90,
+) -> dict[str, Any]:
+    """For the office: measures applied beyond the answer or the list, measures still
+    applied after their trigger ended, and list entries or measures lacking a footing."""
+    require_role(actor, OFFICE_ADMIN, OFFICE_STAFF, AUDITOR)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    report = overreach_report(session, rt.measures, today=china_today(), since=since)
+    return {"days": days, **report.as_dict()}
