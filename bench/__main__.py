@@ -13,13 +13,14 @@ import os
 import sys
 from collections.abc import Callable
 
-from bench import collection, foundation, letters, website
+from bench import collection, foundation, letters, screening, website
 
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "foundation": foundation.run,
     "collection": collection.run,
     "website": website.run,
     "letters": letters.run,
+    "screening": screening.run,
 }
 
 

@@ -41,6 +41,8 @@ publish_app = typer.Typer(help="公示 / publication states", no_args_is_help=Tr
 quality_app = typer.Typer(help="数据质量 / data quality reports", no_args_is_help=True)
 notices_app = typer.Typer(help="通知 / notices to applicants", no_args_is_help=True)
 cases_app = typer.Typer(help="异议与信用修复 / objections and credit repair", no_args_is_help=True)
+screening_app = typer.Typer(help="联合奖惩比对 / screening", no_args_is_help=True)
+watch_app = typer.Typer(help="持续监测 / watch lists and webhooks", no_args_is_help=True)
 for sub, name in (
     (code_app, "code"),
     (calendar_app, "calendar"),
@@ -55,6 +57,8 @@ for sub, name in (
     (quality_app, "quality"),
     (notices_app, "notices"),
     (cases_app, "cases"),
+    (screening_app, "screening"),
+    (watch_app, "watch"),
 ):
     app.add_typer(sub, name=name)
 
@@ -228,25 +232,43 @@ def publish_sweep(
 ) -> None:
     """Publish records whose start has come; take down those whose maximum period ended.
 
-    Prints {"published": N, "expired": M, "objections_marked": K}; every move is in the
-    audit trail. Also marks objections the office left unmarked past their deadline.
+    Prints {"published": N, "expired": M, "objections_marked": K, "list_entries_expired": L};
+    every move is in the audit trail. Also marks objections the office left unmarked past
+    their deadline, and exits list entries whose period has ended.
     Run daily (the web server runs it every XINYONG_SWEEP_MINUTES).
     """
-    from xinyong.cases.context import CaseContext
     from xinyong.cases.handling import enforce_deadlines
     from xinyong.db import china_today
+    from xinyong.lists.service import expire_entries
     from xinyong.records.publication import sweep
-    from xinyong.workdays.service import load_calendar
 
     rt = runtime()
     day = _date(today, "today") if today else china_today()
     with unit_of_work() as session:
         result = sweep(session, actor=cli_actor(), today=day).as_dict()
-        ctx = CaseContext(
-            rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), day
-        )
+        ctx = rt.case_context(session, day)
         result["objections_marked"] = len(enforce_deadlines(session, ctx, actor=cli_actor()))
+        result["list_entries_expired"] = len(expire_entries(session, actor=cli_actor(), today=day))
         emit(result)
+
+
+@screening_app.command("rebuild")
+@handles_errors
+def screening_rebuild(
+    today: Annotated[
+        str | None, typer.Option(help="Date to compute as of (YYYY-MM-DD); default today")
+    ] = None,
+) -> None:
+    """Recompute the precomputed measures of every subject with a trigger (after the
+    measure list changed). Commits in chunks; prints {"subjects_changed": N}."""
+    from xinyong.db import china_today
+    from xinyong.screening.service import recompute_all
+
+    rt = runtime()
+    day = _date(today, "today") if today else china_today()
+    with unit_of_work() as session:
+        changed = recompute_all(session, rt.measures, today=day, catalog=rt.catalog, commit=True)
+        emit({"subjects_changed": changed, "measure_book": rt.measures.sha256})
 
 
 @notices_app.command("send")
@@ -273,6 +295,36 @@ def notices_send(
     with unit_of_work() as session:
         pending = pending_count(session)
     emit({**result.as_dict(), "pending": pending})
+
+
+@watch_app.command("deliver")
+@handles_errors
+def watch_deliver(
+    limit: Annotated[int, typer.Option(min=1, help="Most webhooks to send in this run")] = 100,
+) -> None:
+    """Send due watch-list webhooks, oldest first.
+
+    First reports watched subjects whose measures started or ended by date.
+    Prints {"queued": Q, "sent": N, "retried": K, "dead": D, "pending": P}: dead ones used
+    up XINYONG_WEBHOOK_MAX_ATTEMPTS (the calling system can re-queue them); retried
+    ones wait 1, 2, 4 … minutes. Run every minute from cron for prompt webhooks.
+    """
+    from xinyong.db import china_today
+    from xinyong.watch.service import deliver_webhooks, pending_count, refresh_due
+
+    rt = runtime()
+    with unit_of_work() as session:
+        queued = refresh_due(session, rt.measures, today=china_today())
+    result = deliver_webhooks(
+        rt.sessions,
+        rt.vault,
+        limit=limit,
+        max_attempts=rt.settings.webhook_max_attempts,
+        timeout=rt.settings.webhook_timeout_seconds,
+    )
+    with unit_of_work() as session:
+        pending = pending_count(session)
+    emit({"queued": queued, **result.as_dict(), "pending": pending})
 
 
 # --- codes --------------------------------------------------------------------------

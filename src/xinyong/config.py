@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         "it off (then run `xinyong publish sweep` from cron). Never runs under "
         "`XINYONG_ENVIRONMENT=test`.",
     )
+    delivery_seconds: int = Field(
+        60,
+        ge=0,
+        description="How often the web server sends queued notices to applicants and "
+        "watch-list webhooks, in seconds; 0 sends them only with the sweep (then run "
+        "`xinyong notices send` and `xinyong watch deliver` from cron for prompt delivery). "
+        "Never runs under `XINYONG_ENVIRONMENT=test`.",
+    )
     # Due-process deadlines in working days (RULES.md §6 lists several cities' figures;
     # the defaults follow Shenzhen 2023 and 国办发〔2025〕22号). See docs/settings.md.
     objection_mark_days: int = Field(
@@ -169,6 +177,28 @@ class Settings(BaseSettings):
         le=100,
         description="Attempts to send a notice before it is marked failed (one attempt per "
         "delivery run; the server runs one with each sweep, or `xinyong notices send`).",
+    )
+    # Continuous monitoring (持续监测): webhooks to calling systems; see docs/watch.md.
+    webhook_max_attempts: int = Field(
+        8,
+        ge=1,
+        le=50,
+        description="Attempts to deliver a watch-list webhook before it is dead-lettered "
+        "(kept with its last error until the calling system re-queues it). Retries wait "
+        "1, 2, 4, 8 … minutes (at most 6 hours), counted from the delivery run that failed.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10,
+        gt=0,
+        le=120,
+        description="Timeout of each webhook POST (connecting, and each read of the answer), "
+        "in seconds; no answer in time counts as a failed attempt.",
+    )
+    webhook_allow_http: bool = Field(
+        False,
+        description="Allow plain `http://` webhook addresses in production (e.g. on a closed "
+        "government network). Off: production requires `https://` except to localhost; "
+        "development and test always allow http.",
     )
     upload_dir: Path = Field(
         Path("var/uploads"),

@@ -61,6 +61,7 @@ MODEL_MODULES = (
     "xinyong.lists.models",
     "xinyong.screening.models",
     "xinyong.notices.models",
+    "xinyong.watch.models",
     "xinyong.search.schema",  # no tables: hides hand-written search indexes from autogenerate
 )
 

@@ -6,9 +6,11 @@ personal-data vault, the loaded catalog and rule sets.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,10 @@ from xinyong.db import check_postgres_trigram, engine_from_settings, import_mode
 from xinyong.measures.loader import MeasureBook, load_measures
 from xinyong.privacy.crypto import DataVault
 from xinyong.rulesets.loader import RuleBook, load_rulesets
+from xinyong.screening.hooks import BOOK as measure_book_key
+
+if TYPE_CHECKING:
+    from xinyong.cases.context import CaseContext
 
 log = logging.getLogger("xinyong")
 
@@ -35,7 +41,11 @@ class Runtime:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
+        factory = session_factory(self.engine)
+        # Screening: subjects whose records or list entries change are recomputed
+        # before each commit (xinyong.screening.hooks), with this measure book.
+        factory.kw["info"] = {**factory.kw.get("info", {}), measure_book_key: lambda: self.measures}
+        return factory
 
     @cached_property
     def vault(self) -> DataVault:
@@ -52,6 +62,21 @@ class Runtime:
     @cached_property
     def measures(self) -> MeasureBook:
         return load_measures(self.catalog.items, self.settings.measures_extra)
+
+    def case_context(self, session: Session, today: dt.date) -> CaseContext:
+        """What case handling needs (objections, repair), for one request or job."""
+        from xinyong.cases.context import CaseContext
+        from xinyong.workdays.service import load_calendar
+
+        return CaseContext(
+            self.settings,
+            self.catalog,
+            self.rulebook,
+            self.vault,
+            load_calendar(session),
+            today,
+            self.measures,
+        )
 
     def check_database(self) -> None:
         """Start-up checks that must fail loudly (e.g. a PostgreSQL locale that drops Chinese)."""

@@ -18,6 +18,7 @@ import xinyong.cli
 from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
+from xinyong.screening.hooks import BOOK as measure_book
 from xinyong.setup import initialise
 from xinyong.web.app import create_app
 
@@ -79,7 +80,11 @@ def runtime(engine: Engine, database_url: str) -> Iterator[Runtime]:
         outer = conn.begin()
         rt = Runtime(settings=settings, engine=engine)
         rt.__dict__["sessions"] = sessionmaker(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            # As Runtime.sessions: commits recompute the screening answers they change.
+            info={measure_book: lambda: rt.measures},
         )
         with rt.sessions() as session:
             from xinyong.catalog.service import sync_catalog

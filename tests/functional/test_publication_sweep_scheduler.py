@@ -78,3 +78,37 @@ def test_server_start_marks_a_load_that_died_as_interrupted(runtime: Runtime) ->
         assert stale.error is not None and "前 4000 行" in stale.error
         running = session.get(Submission, fresh_id)
         assert running is not None and running.status == "running"  # still loading
+
+
+def test_the_server_delivers_queued_notices_between_sweeps(runtime: Runtime) -> None:
+    """Notices and webhooks go out every ``delivery_seconds``, not only with the
+    (hourly) sweep: here the sweep is off and a notice queued while serving is sent."""
+    import time
+
+    from xinyong.notices.models import NoticeOutbox
+    from xinyong.notices.senders import null_sender
+    from xinyong.notices.service import queue_notice
+
+    null_sender.sent.clear()
+    runtime.settings = runtime.settings.model_copy(
+        update={"environment": "development", "sweep_minutes": 0, "delivery_seconds": 1}
+    )
+    with TestClient(create_app(runtime=runtime)):
+        with runtime.sessions() as session:
+            notice = queue_notice(
+                session,
+                runtime.vault,
+                case_id=None,
+                email="between.sweeps@example.com",
+                subject="您的异议已受理",
+                body="已受理。",
+            )
+            session.commit()
+            notice_id = notice.id
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not null_sender.sent:
+            time.sleep(0.2)
+    with runtime.sessions() as session:
+        sent = session.get(NoticeOutbox, notice_id)
+        assert sent is not None and sent.status == "sent"
+    assert [n.to for n in null_sender.sent] == ["between.sweeps@example.com"]

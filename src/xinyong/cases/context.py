@@ -36,6 +36,7 @@ from xinyong.catalog.loader import Catalog
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinyong.measures.loader import MeasureBook
 from xinyong.notices.service import queue_notice
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
@@ -58,6 +59,8 @@ class CaseContext:
     vault: DataVault
     calendar: WorkCalendar
     today: dt.date
+    # The lists and measures (issue 6); None loads the shipped ones (scripts, tests).
+    measures: MeasureBook | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,8 @@ from xinyong.cases.rules import (
 )
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from xinyong.lists.models import ListEntry
+from xinyong.measures.loader import load_measures
 from xinyong.notices.rules import mask_email, normalise_email
 from xinyong.privacy.crypto import DataVault
 from xinyong.privacy.masking import MaskRule
@@ -351,19 +353,36 @@ def role_is_agent(a: Application) -> bool:
     return a.applicant_role == "agent"
 
 
-def _listed(session: Session, ctx: CaseContext, subject_id: uuid.UUID) -> bool:
-    return (
-        session.scalar(
-            select(CreditRecord.id)
-            .where(
-                CreditRecord.subject_id == subject_id,
-                CreditRecord.item_code.in_(LIST_ITEMS),
-                published_clause(ctx.today),
-            )
-            .limit(1)
+def _listed(session: Session, ctx: CaseContext, record: CreditRecord) -> bool:
+    """Whether the subject is on a serious-dishonesty or abnormal list: a published
+    list record (e.g. 严重违法失信名单 item), or a listed entry on a black or abnormal
+    list (xinyong.lists). An entry resting on ``record`` itself does not count: it
+    leaves its list when the record is repaired (the list's exit way "repair")."""
+    subject_id = record.subject_id
+    published = session.scalar(
+        select(CreditRecord.id)
+        .where(
+            CreditRecord.subject_id == subject_id,
+            CreditRecord.item_code.in_(LIST_ITEMS),
+            published_clause(ctx.today),
         )
-        is not None
+        .limit(1)
     )
+    if published is not None:
+        return True
+    book = ctx.measures or load_measures(ctx.catalog.items)
+    codes = [code for code, d in book.lists.items() if d.kind in ("black", "abnormal")]
+    entry = session.scalar(
+        select(ListEntry.id)
+        .where(
+            ListEntry.subject_id == subject_id,
+            ListEntry.status == "listed",
+            ListEntry.list_code.in_(codes),
+            or_(ListEntry.basis_record_id.is_(None), ListEntry.basis_record_id != record.id),
+        )
+        .limit(1)
+    )
+    return entry is not None
 
 
 def repair_facts(session: Session, ctx: CaseContext, record: CreditRecord) -> RepairFacts:
@@ -380,7 +399,7 @@ def repair_facts(session: Session, ctx: CaseContext, record: CreditRecord) -> Re
     listed = (
         any(code == "not_listed" for code, _ in requirements)
         and record.item_code not in LIST_ITEMS
-        and _listed(session, ctx, record.subject_id)
+        and _listed(session, ctx, record)
     )
     return RepairFacts(
         negative=True,

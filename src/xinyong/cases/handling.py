@@ -60,6 +60,7 @@ from xinyong.cases.rules import (
 )
 from xinyong.cases.views import attachment
 from xinyong.errors import Conflict, ValidationFailed
+from xinyong.lists.service import end_entries_based_on
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.models import CreditRecord
 from xinyong.records.publication import PublicationState, move
@@ -349,6 +350,15 @@ def approve_repair(
         to=PublicationState.repaired,
         reason=f"信用修复 {case.number} 通过：{text}",
         legal_basis=facts.rule_set,
+    )
+    # List entries resting on the repaired record leave their lists (way "repair").
+    end_entries_based_on(
+        session,
+        actor=actor,
+        record_id=record.id,
+        way="repair",
+        reason=f"所依据的信用记录已修复（信用修复 {case.number}）",
+        today=ctx.today,
     )
     close_case(session, ctx, actor, case, Status.approved, text)
     add_entry(session, case, actor, "approve", f"修复成功，已停止公示：{text}")

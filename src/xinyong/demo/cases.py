@@ -20,7 +20,6 @@ from xinyong.db import transaction
 from xinyong.records.models import CreditRecord
 from xinyong.runtime import Runtime
 from xinyong.subjects.models import Subject
-from xinyong.workdays.service import load_calendar
 
 APPLICANT = Actor(kind="public", name="demo-applicant")
 OFFICE = Actor(kind="system", name="demo-office", roles=frozenset({"office_staff"}))
@@ -95,9 +94,7 @@ def demo_cases(rt: Runtime, *, dept: Actor, today: dt.date) -> dict[str, Any]:
     with transaction(rt.sessions) as session:
         org = session.scalars(select(Organisation).where(Organisation.uscc == dept.org_uscc)).one()
         reviewer = dataclasses.replace(dept, org_id=org.id, roles=frozenset({"dept_reviewer"}))
-        ctx = CaseContext(
-            rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), today
-        )
+        ctx = rt.case_context(session, today)
         records = _candidates(session, ctx, dept.org_uscc or "")
         if len(records) < 5:
             return {"cases": 0}

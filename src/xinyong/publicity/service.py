@@ -17,11 +17,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts.models import Organisation
 from xinyong.cases.views import case_marks
 from xinyong.catalog.loader import Catalog
 from xinyong.catalog.schema import CatalogItem
 from xinyong.codes.rules import district_name, normalize_code
 from xinyong.errors import NotFound, ValidationFailed
+from xinyong.lists.rules import basis_text
+from xinyong.lists.service import current_entries
+from xinyong.measures.loader import MeasureBook
+from xinyong.measures.schema import LIST_KIND_LABELS
 from xinyong.publicity.rules import (
     EMPTY_TEXT,
     LIST_ITEM,
@@ -104,6 +109,32 @@ class Section:
 
 
 @dataclass(frozen=True)
+class PublicListing:
+    """A list entry in force as the public sees it (名单信息; organisations only)."""
+
+    list_name: str
+    list_kind: str
+    authority: str  # 认定单位
+    doc_number: str
+    listed_on: dt.date
+    expires_on: dt.date | None
+    legal_basis: str
+    exit_conditions: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "list_name": self.list_name,
+            "list_kind": self.list_kind,
+            "authority": self.authority,
+            "doc_number": self.doc_number,
+            "listed_on": self.listed_on.isoformat(),
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "legal_basis": self.legal_basis,
+            "exit_conditions": self.exit_conditions,
+        }
+
+
+@dataclass(frozen=True)
 class CreditFile:
     """One subject's credit file (信用档案)."""
 
@@ -112,6 +143,7 @@ class CreditFile:
     sections: list[Section]
     truncated: bool
     today: dt.date
+    listings: list[PublicListing] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +159,7 @@ class CreditFile:
                 }
                 for s in self.sections
             },
+            "listings": [x.as_dict() for x in self.listings],
         }
 
 
@@ -235,8 +268,50 @@ def _public_record(item: CatalogItem, record: CreditRecord) -> PublicRecord:
     )
 
 
-def credit_file(session: Session, catalog: Catalog, code: str, *, today: dt.date) -> CreditFile:
-    """The credit file of the subject ``code`` names, as of ``today``."""
+def public_listings(
+    session: Session, measures: MeasureBook, subject: Subject, today: dt.date
+) -> list[PublicListing]:
+    """The list entries in force of an organisation, with the list's basis and exit
+    conditions; never a natural person's (the catalog publishes only their records)."""
+    if subject.kind == SubjectKind.natural_person:
+        return []
+    entries = current_entries(session, [subject.id], today).get(subject.id, [])
+    orgs = {
+        o.id: o.name
+        for o in session.execute(
+            select(Organisation).where(Organisation.id.in_({e.org_id for e in entries}))
+        ).scalars()
+    }
+    shown: list[PublicListing] = []
+    for e in entries:
+        ld = measures.lists.get(e.list_code)
+        if ld is None or e.listed_on is None:
+            continue  # a list no longer defined: nothing to cite, never shown
+        shown.append(
+            PublicListing(
+                list_name=ld.name,
+                list_kind=LIST_KIND_LABELS[ld.kind],
+                authority=orgs.get(e.org_id, ld.authority),
+                doc_number=e.doc_number,
+                listed_on=e.listed_on,
+                expires_on=e.expires_on,
+                legal_basis=basis_text(ld.legal_basis),
+                exit_conditions=ld.exit_conditions,
+            )
+        )
+    return shown
+
+
+def credit_file(
+    session: Session,
+    catalog: Catalog,
+    code: str,
+    *,
+    today: dt.date,
+    measures: MeasureBook | None = None,
+) -> CreditFile:
+    """The credit file of the subject ``code`` names, as of ``today``; with
+    ``measures``, also the list entries in force (名单信息, organisations only)."""
     subject = find_subject(session, code)
     rows = (
         session.execute(
@@ -277,7 +352,8 @@ def credit_file(session: Session, catalog: Catalog, code: str, *, today: dt.date
     items = section_order(list(catalog.items.values()))
     sections = [Section(i.code, section_title(i), by_item.get(i.code, [])) for i in items]
     sections += [Section(key, title, [], available=False) for key, title in PENDING_SECTIONS]
-    return CreditFile(subject.id, facts, sections, truncated, today)
+    listings = public_listings(session, measures, subject, today) if measures else []
+    return CreditFile(subject.id, facts, sections, truncated, today, listings)
 
 
 def latest_published(

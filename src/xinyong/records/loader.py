@@ -36,6 +36,7 @@ from xinyong.records.models import CreditRecord
 from xinyong.records.publication import LIVE_STATES, PublicationState, check_move, initial_state
 from xinyong.rulesets.loader import RuleBook
 from xinyong.rulesets.rules import NO_PERIODS, compute_periods, require_severity
+from xinyong.screening.hooks import mark_subjects
 from xinyong.subjects.service import KnownSubject, SubjectFacts, SubjectRegister
 from xinyong.workdays.rules import WorkCalendar
 
@@ -407,6 +408,8 @@ class RecordLoader:
                 results[row] = RowResult(row, "updated", record.id, doc, d.warnings)
 
         self._insert(list(new_rows.values()))
+        # Core inserts are not seen by the ORM: the screening hook is told directly.
+        mark_subjects(self.session, (new["subject_id"] for new in new_rows.values()))
         for new in new_rows.values():
             drafts.append(
                 EventDraft(

@@ -25,6 +25,7 @@ from xinyong.catalog.loader import Catalog
 from xinyong.catalog.rules import validate_values
 from xinyong.db import china_today, utcnow
 from xinyong.errors import NotFound, Problem, ValidationFailed
+from xinyong.lists.service import end_entries_based_on
 from xinyong.privacy.crypto import DataVault
 from xinyong.records.loader import (
     Outcome,
@@ -160,6 +161,15 @@ def revoke_record(
         },
         reason=reason,
         legal_basis=legal_basis,
+    )
+    # List entries resting on the revoked record leave their lists (way "correction").
+    end_entries_based_on(
+        session,
+        actor=actor,
+        record_id=record.id,
+        way="correction",
+        reason=f"所依据的信用记录已撤销：{reason.strip()}"[:500],
+        today=day,
     )
     return record
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,19 +16,22 @@ from sqlalchemy import text
 
 from xinyong import __version__
 from xinyong.actors import Actor
-from xinyong.cases.context import CaseContext
 from xinyong.cases.handling import enforce_deadlines
 from xinyong.config import Settings, get_settings
 from xinyong.db import china_today, transaction, utcnow
 from xinyong.ingest.service import close_stale_submissions
+from xinyong.lists.service import expire_entries
 from xinyong.notices.senders import sender_from_settings
 from xinyong.notices.service import deliver_pending
 from xinyong.records.publication import sweep
 from xinyong.runtime import Runtime
+from xinyong.watch.service import deliver_webhooks, refresh_due
 from xinyong.web import errors
 from xinyong.web.api import cases as cases_api
 from xinyong.web.api import collection, feedback, reference, staff
 from xinyong.web.api import public as public_api
+from xinyong.web.api import screening as screening_api
+from xinyong.web.api import watch as watch_api
 from xinyong.web.deps import RuntimeDep
 from xinyong.web.pages import articles as article_pages
 from xinyong.web.pages import cases_figures as case_figure_pages
@@ -36,11 +39,11 @@ from xinyong.web.pages import cases_public as case_pages
 from xinyong.web.pages import cases_staff as case_staff_pages
 from xinyong.web.pages import collection as collection_pages
 from xinyong.web.pages import letters as letter_pages
+from xinyong.web.pages import lists_staff as list_staff_pages
 from xinyong.web.pages import public as public_pages
 from xinyong.web.pages import quality as quality_pages
 from xinyong.web.pages import staff as staff_pages
 from xinyong.web.ratelimit import RateLimiter
-from xinyong.workdays.service import load_calendar
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -54,10 +57,11 @@ def _sweep_once(rt: Runtime) -> None:
     with transaction(rt.sessions) as session:
         result = sweep(session, actor=actor, today=today)
         stale = close_stale_submissions(session, actor=actor, now=utcnow())
-        ctx = CaseContext(
-            rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), today
-        )
+        ctx = rt.case_context(session, today)
         marked = enforce_deadlines(session, ctx, actor=actor)
+        exited = expire_entries(session, actor=actor, today=today)
+    if exited:
+        log.info("list sweep: %d list entries exited on expiry", len(exited))
     if result.published or result.expired:
         log.info("publication sweep: %s", result.as_dict())
     if marked:
@@ -77,37 +81,60 @@ def _deliver_notices(rt: Runtime) -> None:
         log.info("notices delivered: %s", result.as_dict())
 
 
+def _deliver_webhooks(rt: Runtime) -> None:
+    with transaction(rt.sessions) as session:  # measures that started or ended by date
+        refresh_due(session, rt.measures, today=china_today())
+    result = deliver_webhooks(
+        rt.sessions,
+        rt.vault,
+        max_attempts=rt.settings.webhook_max_attempts,
+        timeout=rt.settings.webhook_timeout_seconds,
+    )
+    if result.sent or result.retried or result.dead:
+        log.info("webhooks delivered: %s", result.as_dict())
+
+
+async def _run_safely(job: Callable[[Runtime], None], rt: Runtime, what: str) -> None:
+    try:
+        await anyio.to_thread.run_sync(job, rt)
+    except Exception:  # a failed run must not stop the server
+        log.exception("%s failed; retrying at the next interval", what)
+
+
 async def _sweep_safely(rt: Runtime) -> None:
-    try:
-        await anyio.to_thread.run_sync(_sweep_once, rt)
-    except Exception:  # a failed sweep must not stop the server
-        log.exception("publication sweep failed; retrying at the next interval")
-    try:
-        await anyio.to_thread.run_sync(_deliver_notices, rt)
-    except Exception:  # nor a failed delivery run
-        log.exception("notice delivery failed; retrying at the next interval")
+    await _run_safely(_sweep_once, rt, "publication sweep")
+    await _deliver_safely(rt)
 
 
-async def _sweep_every(rt: Runtime, minutes: int) -> None:
+async def _deliver_safely(rt: Runtime) -> None:
+    await _run_safely(_deliver_notices, rt, "notice delivery")
+    await _run_safely(_deliver_webhooks, rt, "webhook delivery")
+
+
+async def _every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: Runtime) -> None:
     while True:
-        await asyncio.sleep(minutes * 60)
-        await _sweep_safely(rt)
+        await asyncio.sleep(seconds)
+        await job(rt)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the publication sweep before serving and then every ``sweep_minutes``
-    (idempotent, so several workers may each run it)."""
+    """Run the publication sweep before serving and then every ``sweep_minutes``, and
+    deliver queued notices and webhooks every ``delivery_seconds`` (all idempotent and
+    claim-safe, so several workers may each run them)."""
     rt: Runtime = app.state.runtime
-    minutes = rt.settings.sweep_minutes
-    task = None
-    if minutes > 0 and rt.settings.environment != "test":
-        await _sweep_safely(rt)
-        task = asyncio.create_task(_sweep_every(rt, minutes))
+    minutes, seconds = rt.settings.sweep_minutes, rt.settings.delivery_seconds
+    tasks: list[asyncio.Task[None]] = []
+    if rt.settings.environment != "test":
+        if minutes > 0:
+            await _sweep_safely(rt)
+            tasks.append(asyncio.create_task(_every(minutes * 60, _sweep_safely, rt)))
+        if seconds > 0:
+            tasks.append(asyncio.create_task(_every(seconds, _deliver_safely, rt)))
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
 
 
@@ -149,6 +176,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(staff.router)
     app.include_router(feedback.router)
     app.include_router(collection.router)
+    app.include_router(screening_api.router)
+    app.include_router(watch_api.router)
     app.include_router(public_pages.router)
     app.include_router(case_pages.router)
     app.include_router(staff_pages.router)
@@ -158,4 +187,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(article_pages.router)
     app.include_router(case_staff_pages.router)
     app.include_router(letter_pages.router)
+    app.include_router(list_staff_pages.router)
     return app

@@ -16,7 +16,6 @@ from xinyong.cases.context import CaseContext
 from xinyong.db import china_today
 from xinyong.errors import Forbidden, Unauthenticated
 from xinyong.runtime import Runtime
-from xinyong.workdays.service import load_calendar
 
 SESSION_COOKIE = "xy_session"
 
@@ -104,9 +103,7 @@ StaffActor = Annotated[Actor, Depends(staff_actor)]
 def get_case_context(rt: RuntimeDep, session: SessionDep) -> CaseContext:
     """What objection and repair handling needs: settings, catalog, rule sets, the
     personal-data vault, the office calendar as stored now, and today's date in China."""
-    return CaseContext(
-        rt.settings, rt.catalog, rt.rulebook, rt.vault, load_calendar(session), china_today()
-    )
+    return rt.case_context(session, china_today())
 
 
 CaseCtx = Annotated[CaseContext, Depends(get_case_context)]

@@ -74,7 +74,9 @@ def credit_file_page(
     rt: RuntimeDep,
     session: SessionDep,
 ) -> HTMLResponse:
-    file = publicity.credit_file(session, rt.catalog, code, today=china_today())
+    file = publicity.credit_file(
+        session, rt.catalog, code, today=china_today(), measures=rt.measures
+    )
     return render(request, "subject.html", {"file": file})
 
 
