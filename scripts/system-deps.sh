@@ -10,6 +10,7 @@ PACKAGES=(
   libpango-1.0-0        # WeasyPrint lays out text with Pango (xinyong.pdf, repair letters)
   libpangoft2-1.0-0     # Pango's FreeType/fontconfig backend, used by WeasyPrint
   libharfbuzz-subset0   # WeasyPrint subsets the CJK font with it: without it a letter takes seconds and MBs
+  wrk                   # `make bench`: the C load generator for single screening calls (bench/screening.py)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

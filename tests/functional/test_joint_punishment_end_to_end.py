@@ -166,6 +166,9 @@ def test_listed_screened_fed_back_repaired_cleared_and_the_watcher_told(
     _objection_window_passes(runtime, entry_url)
     assert client.post(f"{entry_url}/confirm", follow_redirects=False).status_code == 303
     assert "市场监督管理严重违法失信名单" in client.get(f"/subjects/{code}").text
+    [listing] = client.get(f"/api/v1/subjects/{code}").json()["listings"]
+    assert listing["doc_number"] == "厦市监信认〔2026〕31号" and listing["list_kind"] == "严重失信主体名单"
+    assert "国家市场监督管理总局令第44号" in listing["legal_basis"]
 
     # Screening in 政府采购: restricted, with the measure's legal basis and trigger.
     answer = client.post(
@@ -257,6 +260,7 @@ def test_listed_screened_fed_back_repaired_cleared_and_the_watcher_told(
         json={"scenario": "procurement", "subjects": [code]},
     ).json()
     assert again["results"][0]["status"] == "clear" and again["results"][0]["measures"] == []
+    assert client.get(f"/api/v1/subjects/{code}").json()["listings"] == []
     kept = client.get(f"/api/v1/screening/{sid}", headers=procurement.headers).json()
     assert kept["results"][0]["status"] == "restrict"
 

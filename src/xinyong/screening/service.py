@@ -563,7 +563,7 @@ def _answers(
 _SCORES = {"code": (1.0, "代码完全一致"), "exact": (0.9, "名称完全一致（规范化后）")}
 
 
-def _candidates(session: Session, names: Sequence[str]) -> list[dict[str, Any]]:
+def name_candidates(session: Session, names: Sequence[str]) -> list[dict[str, Any]]:
     """Name-only queries: candidates with a score and the reason, never a status."""
     out = []
     for position, name in enumerate(names):
@@ -676,7 +676,7 @@ def screen(
         now,
         actor.label,
         [a for _, _, a in answers],
-        _candidates(session, names) if names else [],
+        name_candidates(session, names) if names else [],
     )
     record_event(
         session,

@@ -42,6 +42,7 @@ from xinyong.web.pages import letters as letter_pages
 from xinyong.web.pages import lists_staff as list_staff_pages
 from xinyong.web.pages import public as public_pages
 from xinyong.web.pages import quality as quality_pages
+from xinyong.web.pages import screening_staff as screening_staff_pages
 from xinyong.web.pages import staff as staff_pages
 from xinyong.web.ratelimit import RateLimiter
 
@@ -188,4 +189,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(case_staff_pages.router)
     app.include_router(letter_pages.router)
     app.include_router(list_staff_pages.router)
+    app.include_router(screening_staff_pages.router)
     return app

@@ -76,6 +76,17 @@ class SubjectOut(BaseModel):
     facts: dict[str, str] = Field(description="登记信息中目录公开的字段（如 DJ_FDDBR）")
 
 
+class ListingOut(BaseModel):
+    list_name: str = Field(description="名单名称")
+    list_kind: str = Field(description="名单类别，如 严重失信主体名单、经营异常名录、守信激励名单")
+    authority: str = Field(description="认定单位")
+    doc_number: str = Field(description="认定文书号")
+    listed_on: str = Field(description="列入日期")
+    expires_on: str | None = Field(description="列入期限届满日（无期限为空）")
+    legal_basis: str = Field(description="认定依据（文件及条款）")
+    exit_conditions: str = Field(description="移出条件")
+
+
 class CreditFileOut(BaseModel):
     id: str
     subject: SubjectOut
@@ -83,6 +94,9 @@ class CreditFileOut(BaseModel):
     truncated: bool
     sections: dict[str, SectionOut] = Field(
         description="按目录事项分栏：xzxk 行政许可、xzcf 行政处罚、yzsx 失信名单 …"
+    )
+    listings: list[ListingOut] = Field(
+        default_factory=list, description="名单信息：现行有效的名单条目（仅法人和非法人组织）"
     )
 
 
@@ -124,7 +138,9 @@ def subject_file(
 ) -> dict[str, Any]:
     """A subject's credit file: basic information and the records now in publication,
     with publication end and, for penalties, when repair may be requested."""
-    return publicity.credit_file(session, rt.catalog, code, today=china_today()).as_dict()
+    return publicity.credit_file(
+        session, rt.catalog, code, today=china_today(), measures=rt.measures
+    ).as_dict()
 
 
 @router.get(
