@@ -462,6 +462,23 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
+@audit_app.command("chain")
+@handles_errors
+def audit_chain() -> None:
+    """Append queued events (e.g. screening calls) to the hash chain now; the web server
+    does it every XINYONG_DELIVERY_SECONDS. Prints {"chained": N}."""
+    from xinyong.audit.service import chain_pending
+
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            done = chain_pending(session)
+        total += done
+        if not done:
+            break
+    emit({"chained": total})
+
+
 # --- data quality -------------------------------------------------------------------
 
 

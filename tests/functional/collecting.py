@@ -166,3 +166,19 @@ def office_headers(client: TestClient, rt: Runtime, username: str = "xyb") -> di
         session.commit()
     token = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def make_reviewer(rt: Runtime, dept: Department, username: str = "scjg-review") -> str:
+    """A reviewer (dept_reviewer: may list subjects, decide cases) of ``dept``."""
+    with rt.sessions() as session:
+        create_account(
+            session,
+            actor=Actor.system(),
+            username=username,
+            password=PASSWORD,
+            org_uscc=dept.uscc,
+            roles=["dept_reviewer"],
+            display_name="审核员",
+        )
+        session.commit()
+    return username

@@ -21,15 +21,12 @@ from sqlalchemy import select
 
 from tests.functional.cases_public import png, record_id
 from tests.functional.collecting import (
-    PASSWORD,
-    Department,
     login,
     make_department,
+    make_reviewer,
     office_headers,
     penalty,
 )
-from xinyong.accounts.service import create_account
-from xinyong.actors import Actor
 from xinyong.db import china_today
 from xinyong.lists.models import ListEntry
 from xinyong.runtime import Runtime
@@ -70,21 +67,6 @@ def receiver() -> Iterator[Receiver]:
         r.server.server_close()
 
 
-def _reviewer(rt: Runtime, dept: Department) -> str:
-    with rt.sessions() as session:
-        create_account(
-            session,
-            actor=Actor.system(),
-            username="scjg-review",
-            password=PASSWORD,
-            org_uscc=dept.uscc,
-            roles=["dept_reviewer"],
-            display_name="审核员",
-        )
-        session.commit()
-    return "scjg-review"
-
-
 def _objection_window_passes(rt: Runtime, entry_url: str) -> None:
     """As if the five working days of the objection window had gone by with no objection."""
     with rt.sessions() as session:
@@ -110,7 +92,7 @@ def test_listed_screened_fed_back_repaired_cleared_and_the_watcher_told(
     client: TestClient, runtime: Runtime, receiver: Receiver
 ) -> None:
     regulator = make_department(runtime)
-    reviewer = _reviewer(runtime, regulator)
+    reviewer = make_reviewer(runtime, regulator)
     procurement = make_department(runtime, "CG350203", "厦门市政府采购中心", "cgzx")
     office = office_headers(client, runtime)
     today = china_today()
@@ -167,7 +149,8 @@ def test_listed_screened_fed_back_repaired_cleared_and_the_watcher_told(
     assert client.post(f"{entry_url}/confirm", follow_redirects=False).status_code == 303
     assert "市场监督管理严重违法失信名单" in client.get(f"/subjects/{code}").text
     [listing] = client.get(f"/api/v1/subjects/{code}").json()["listings"]
-    assert listing["doc_number"] == "厦市监信认〔2026〕31号" and listing["list_kind"] == "严重失信主体名单"
+    assert listing["doc_number"] == "厦市监信认〔2026〕31号"
+    assert listing["list_kind"] == "严重失信主体名单"
     assert "国家市场监督管理总局令第44号" in listing["legal_basis"]
 
     # Screening in 政府采购: restricted, with the measure's legal basis and trigger.

@@ -10,9 +10,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.functional.collecting import PASSWORD, Department, login, make_department, penalty
-from xinyong.accounts.service import create_account
-from xinyong.actors import Actor
+from tests.functional.collecting import (
+    Department,
+    login,
+    make_department,
+    make_reviewer,
+    penalty,
+)
 from xinyong.db import china_today, transaction
 from xinyong.records.service import report_record
 from xinyong.runtime import Runtime
@@ -21,17 +25,7 @@ from xinyong.runtime import Runtime
 @pytest.fixture
 def dept(runtime: Runtime) -> Department:
     department = make_department(runtime)
-    with runtime.sessions() as session:
-        create_account(
-            session,
-            actor=Actor.system(),
-            username="scjg-review",
-            password=PASSWORD,
-            org_uscc=department.uscc,
-            roles=["dept_reviewer"],
-            display_name="审核员",
-        )
-        session.commit()
+    make_reviewer(runtime, department)
     return department
 
 

@@ -13,14 +13,18 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.functional.collecting import PASSWORD, Department, login, make_department, penalty
-from xinyong.accounts.service import create_account
-from xinyong.actors import Actor
+from tests.functional.collecting import (
+    Department,
+    login,
+    make_department,
+    make_reviewer,
+    penalty,
+)
 from xinyong.audit.models import AuditEvent
+from xinyong.audit.service import verify_chain
 from xinyong.db import china_today, transaction
 from xinyong.records.service import report_record
 from xinyong.runtime import Runtime
-from xinyong.screening import hooks
 
 INVALID = "91350200MA2PBMEM00"  # wrong check character
 PERSON = "11010519491231002X"  # a well-formed ID number the register does not hold
@@ -29,21 +33,9 @@ FIRM = "厦门鹭岛信泽0007文化传媒有限公司"
 
 @pytest.fixture
 def dept(runtime: Runtime) -> Department:
-    """A department whose commits recompute screening answers, with a reviewer who may
-    list subjects."""
-    runtime.sessions.kw["info"] = {hooks.BOOK: lambda: runtime.measures}
+    """A department with a reviewer who may list subjects."""
     department = make_department(runtime)
-    with runtime.sessions() as session:
-        create_account(
-            session,
-            actor=Actor.system(),
-            username="scjg-review",
-            password=PASSWORD,
-            org_uscc=department.uscc,
-            roles=["dept_reviewer"],
-            display_name="审核员",
-        )
-        session.commit()
+    make_reviewer(runtime, department)
     return department
 
 
@@ -144,6 +136,7 @@ def test_a_listed_subject_is_restricted_with_basis_and_trigger_and_audited(
     assert "打印比对证明（PDF）" in page.text
 
     with runtime.sessions() as session:
+        assert verify_chain(session).intact  # chains the queued screening event first
         events = session.execute(
             select(AuditEvent).where(
                 AuditEvent.action == "screening.run", AuditEvent.entity_id == screening_id

@@ -17,6 +17,7 @@ from tests.integration.test_record_reporting import CATALOG
 from xinyong.accounts.models import Organisation
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
+from xinyong.audit.service import chain_pending, pending_events
 from xinyong.codes.rules import ric_check_char
 from xinyong.errors import Forbidden, ValidationFailed
 from xinyong.lists.models import ListEntry
@@ -194,6 +195,9 @@ def test_one_screening_row_results_and_one_audit_event_per_call(
     assert [r.status for r in results] == ["restrict", "restrict", "invalid"]
     assert results[0].subject_id == record.subject_id
     assert results[0].answer["measures"][0]["code"] == "procurement-major-violation"
+    # The call's event is queued with the screening, off the chain lock, then chained.
+    assert pending_events(session) == 1
+    assert chain_pending(session) == 1 and pending_events(session) == 0
     events = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "screening")).all()
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 1
     (event,) = events

@@ -4,6 +4,11 @@ Each event's hash covers its content and the previous event's hash, so editing,
 inserting or deleting an event breaks the chain from that point on. Appends are
 serialised by locking the single ``audit_head`` row (``SELECT … FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers itself).
+
+Hot paths that must not wait for that lock (every screening call is audited, at
+thousands per second) use ``queue_event``: the event is committed with the change in
+``audit_pending`` and ``chain_pending`` appends it to the chain shortly after, in the
+order written, with its own time.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.audit.models import AuditEvent, AuditHead
+from xinyong.audit.models import AuditEvent, AuditHead, AuditPending
 from xinyong.db import utcnow
 
 GENESIS = "0" * 64
@@ -165,6 +170,84 @@ def record_events(session: Session, *, actor: Actor, drafts: list[EventDraft]) -
     return len(rows)
 
 
+def queue_event(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str | uuid.UUID,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record one event in the caller's transaction without locking the chain head;
+    ``chain_pending`` appends it to the chain later (within the delivery interval)."""
+    session.execute(
+        insert(AuditPending),
+        [
+            {
+                "id": uuid.uuid4(),
+                "at": utcnow(),
+                "actor": actor.label,
+                "actor_org": actor.org_uscc,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "before": None,
+                "after": jsonable(after),
+                "reason": reason,
+                "legal_basis": None,
+            }
+        ],
+    )
+
+
+def chain_pending(session: Session, *, limit: int = 20_000) -> int:
+    """Append up to ``limit`` queued events to the chain, oldest first, keeping their
+    time and actor; returns how many. Concurrent runs serialise on the chain head."""
+    session.flush()
+    head = _locked_head(session)
+    session.flush()
+    rows = session.execute(
+        select(AuditPending).order_by(AuditPending.at, AuditPending.id).limit(limit)
+    ).scalars()
+    events: list[dict[str, Any]] = []
+    ids: list[uuid.UUID] = []
+    seq, prev = head.last_seq, head.last_hash
+    for pending in rows:
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": pending.at,
+            "actor": pending.actor,
+            "actor_org": pending.actor_org,
+            "action": pending.action,
+            "entity_type": pending.entity_type,
+            "entity_id": pending.entity_id,
+            "before": pending.before,
+            "after": pending.after,
+            "reason": pending.reason,
+            "legal_basis": pending.legal_basis,
+            "prev_hash": prev,
+        }
+        prev = row["hash"] = _digest_of(prev, row)
+        events.append(row)
+        ids.append(pending.id)
+    if not events:
+        return 0
+    session.execute(insert(AuditEvent), events)
+    for start in range(0, len(ids), 900):
+        session.execute(delete(AuditPending).where(AuditPending.id.in_(ids[start : start + 900])))
+    head.last_seq, head.last_hash = seq, prev
+    session.flush()
+    return len(events)
+
+
+def pending_events(session: Session) -> int:
+    """Events queued by ``queue_event`` and not chained yet."""
+    return session.scalar(select(func.count()).select_from(AuditPending)) or 0
+
+
 @dataclass(frozen=True)
 class ChainReport:
     intact: bool
@@ -202,7 +285,10 @@ def _iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute every hash; report the first event whose content or link is wrong."""
+    """Recompute every hash; report the first event whose content or link is wrong.
+    Queued events (``queue_event``) are chained first, so the report covers them."""
+    while chain_pending(session):
+        pass
     prev = GENESIS
     expected_seq = 1
     count = 0

@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, insert, select, union
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.audit.service import record_event
+from xinyong.audit.service import queue_event
 from xinyong.catalog.loader import Catalog, load_catalog
 from xinyong.codes.rules import USCC_ALPHABET, check_code, normalize_code, uscc_check_char
 from xinyong.db import new_id, one_of, utcnow
@@ -678,7 +678,9 @@ def screen(
         [a for _, _, a in answers],
         name_candidates(session, names) if names else [],
     )
-    record_event(
+    # Every call is audited without waiting for the audit chain's lock: the event is
+    # committed with the screening and chained shortly after (audit.queue_event).
+    queue_event(
         session,
         actor=actor,
         action="screening.run",

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from xinyong import __version__
 from xinyong.actors import Actor
+from xinyong.audit.service import chain_pending
 from xinyong.cases.handling import enforce_deadlines
 from xinyong.config import Settings, get_settings
 from xinyong.db import china_today, transaction, utcnow
@@ -107,7 +108,15 @@ async def _sweep_safely(rt: Runtime) -> None:
     await _deliver_safely(rt)
 
 
+def _chain_audit(rt: Runtime) -> None:
+    with transaction(rt.sessions) as session:
+        chained = chain_pending(session)
+    if chained:
+        log.debug("audit: %d queued events chained", chained)
+
+
 async def _deliver_safely(rt: Runtime) -> None:
+    await _run_safely(_chain_audit, rt, "audit chaining")
     await _run_safely(_deliver_notices, rt, "notice delivery")
     await _run_safely(_deliver_webhooks, rt, "webhook delivery")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from xinyong.db import CHINA_TZ
+from xinyong.errors import Problem, XinyongError
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
@@ -49,3 +51,18 @@ def render(
     settings = getattr(request.app.state, "settings", None)
     ctx = {"site_name": settings.site_name if settings else "信用平台", **context}
     return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+def problems_by_field(
+    exc: XinyongError, fields: Container[str]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """A refusal's reasons by form field (shown beside the field), and the reasons that
+    belong to no field of the form (shown above it)."""
+    by_field: dict[str, list[str]] = {}
+    other: list[str] = []
+    for p in exc.problems or [Problem(exc.field, exc.message, exc.message_en)]:
+        if p.field is not None and p.field in fields:
+            by_field.setdefault(p.field, []).append(p.reason)
+        else:
+            other.append(p.reason)
+    return by_field, other

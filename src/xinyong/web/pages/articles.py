@@ -21,9 +21,9 @@ from xinyong.articles.rules import (
     excerpt,
     render_markdown,
 )
-from xinyong.errors import Problem, ValidationFailed, XinyongError
+from xinyong.errors import ValidationFailed, XinyongError
 from xinyong.web.deps import SessionDep, StaffActor, same_origin
-from xinyong.web.templating import render
+from xinyong.web.templating import problems_by_field, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,16 +86,7 @@ ArticleEditor = Annotated[Actor, Depends(article_editor)]
 
 
 def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    """Reasons by form field, and the reasons that belong to no field of the form."""
-    by_field: dict[str, list[str]] = {}
-    other: list[str] = []
-    problems = exc.problems or [Problem(exc.field, exc.message, exc.message_en)]
-    for p in problems:
-        if p.field in FIELD_LABELS:
-            by_field.setdefault(p.field, []).append(p.reason)
-        else:
-            other.append(p.reason)
-    return by_field, other
+    return problems_by_field(exc, FIELD_LABELS)
 
 
 def _form_page(

@@ -15,13 +15,13 @@ from xinyong.accounts.rules import require_role
 from xinyong.actors import Actor
 from xinyong.audit.service import events_for
 from xinyong.db import china_today
-from xinyong.errors import Conflict, Problem, XinyongError
+from xinyong.errors import Conflict, XinyongError
 from xinyong.lists import rules, service
 from xinyong.lists.models import ListEntry
 from xinyong.measures.schema import BASIS_LEVEL_LABELS, EXIT_LABELS, LIST_KIND_LABELS
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import RuntimeDep, SessionDep, StaffActor, same_origin
-from xinyong.web.templating import render
+from xinyong.web.templating import problems_by_field, render
 from xinyong.workdays.service import load_calendar
 
 router = APIRouter(include_in_schema=False)
@@ -66,14 +66,7 @@ Reader = Annotated[Actor, Depends(list_reader)]
 
 
 def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    by_field: dict[str, list[str]] = {}
-    other: list[str] = []
-    for p in exc.problems or [Problem(exc.field, exc.message, exc.message_en)]:
-        if p.field in FIELD_LABELS:
-            by_field.setdefault(p.field, []).append(p.reason)
-        else:
-            other.append(p.reason)
-    return by_field, other
+    return problems_by_field(exc, FIELD_LABELS)
 
 
 _HELPERS: dict[str, Any] = {

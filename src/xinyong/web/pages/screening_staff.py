@@ -25,7 +25,7 @@ from xinyong.accounts.models import Organisation
 from xinyong.actors import Actor
 from xinyong.codes.rules import check_code, normalize_code
 from xinyong.db import china_today
-from xinyong.errors import NotFound, Problem, ValidationFailed, XinyongError
+from xinyong.errors import NotFound, ValidationFailed, XinyongError
 from xinyong.pdf import html_to_pdf
 from xinyong.privacy.masking import ID_NUMBER
 from xinyong.runtime import Runtime
@@ -41,7 +41,7 @@ from xinyong.screening.service import (
     screen,
 )
 from xinyong.web.deps import RuntimeDep, SessionDep, StaffActor, same_origin
-from xinyong.web.templating import TEMPLATES, render
+from xinyong.web.templating import TEMPLATES, problems_by_field, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,14 +100,7 @@ def _parse_id(screening_id: str) -> uuid.UUID:
 
 
 def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    by_field: dict[str, list[str]] = {}
-    other: list[str] = []
-    for p in exc.problems or [Problem(exc.field, exc.message, exc.message_en)]:
-        if p.field in FIELD_LABELS:
-            by_field.setdefault(p.field, []).append(p.reason)
-        else:
-            other.append(p.reason)
-    return by_field, other
+    return problems_by_field(exc, FIELD_LABELS)
 
 
 def _recent(session: Session, org_id: uuid.UUID) -> list[Screening]:
