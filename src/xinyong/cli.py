@@ -163,6 +163,7 @@ def demo(
     from xinyong.db import china_today
     from xinyong.demo.cases import demo_cases
     from xinyong.demo.generator import demo_department, generate, sample_submission
+    from xinyong.demo.lists import demo_list_entries
     from xinyong.setup import initialise
 
     rt = runtime()
@@ -171,6 +172,7 @@ def demo(
     if summary.get("demo") == "generated":
         summary["sample_submission"] = sample_submission(rt, actor=cli_actor(), today=china_today())
         summary.update(demo_cases(rt, dept=demo_department(), today=china_today()))
+        summary.update(demo_list_entries(rt, dept=demo_department(), today=china_today()))
     emit(summary)
     err.print(
         f"[green]演示数据已就绪[/]（{rt.settings.database_url}）。工作人员账号："
