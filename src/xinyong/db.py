@@ -171,12 +171,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A deferred transaction that reads and then writes fails at once with
+            # "database is locked" (a stale WAL snapshot: busy_timeout does not apply)
+            # when another connection committed in between; a writer that says so up
+            # front (SQLITE_IMMEDIATE, set by web.deps for requests that change state)
+            # takes the write lock at BEGIN and queues on busy_timeout instead.
+            immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+# Execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE (see make_engine).
+SQLITE_IMMEDIATE = "xinyong_sqlite_immediate"
 
 
 def engine_from_settings(settings: Settings) -> Engine:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.service import actor_from_session_token, authenticate_api_key
 from xinyong.actors import Actor
 from xinyong.cases.context import CaseContext
-from xinyong.db import china_today
+from xinyong.db import SQLITE_IMMEDIATE, china_today
 from xinyong.errors import Forbidden, Unauthenticated
 from xinyong.runtime import Runtime
 
@@ -28,9 +28,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(rt: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back."""
+def get_session(request: Request, rt: RuntimeDep) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back.
+    A request that may change state (not GET/HEAD) begins as a writer on SQLite, so
+    concurrent writers queue instead of failing (``db.SQLITE_IMMEDIATE``)."""
     session = rt.sessions()
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
     try:
         yield session
         session.commit()
