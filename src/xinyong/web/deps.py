@@ -28,12 +28,19 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def writes_first(request: Request) -> None:
+    """Route dependency (list it first in ``dependencies=``): the request's transaction
+    begins as a writer on SQLite (``db.SQLITE_IMMEDIATE``), so concurrent calls of a
+    busy endpoint that reads and then writes in one transaction (screening) queue on
+    busy_timeout instead of failing. Only for handlers that open no other transaction:
+    they would wait for the lock their own request holds."""
+    request.state.sqlite_immediate = True
+
+
 def get_session(request: Request, rt: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back.
-    A request that may change state (not GET/HEAD) begins as a writer on SQLite, so
-    concurrent writers queue instead of failing (``db.SQLITE_IMMEDIATE``)."""
+    """One transaction per request: committed when the handler returns, else rolled back."""
     session = rt.sessions()
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if getattr(request.state, "sqlite_immediate", False):
         session.connection(execution_options={SQLITE_IMMEDIATE: True})
     try:
         yield session

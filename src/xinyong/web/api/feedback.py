@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from xinyong.accounts.roles import AUDITOR, OFFICE_ADMIN, OFFICE_STAFF
@@ -26,7 +26,7 @@ from xinyong.screening.feedback import (
     unanswered,
 )
 from xinyong.screening.overreach import overreach_report
-from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep
+from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep, writes_first
 
 router = APIRouter(prefix="/api/v1", tags=["联合奖惩 screening"])
 
@@ -58,6 +58,7 @@ class FeedbackOut(BaseModel):
     "/screening/{screening_id}/feedback",
     summary="比对结果反馈（自动反馈）",
     response_model=FeedbackOut,
+    dependencies=[Depends(writes_first)],
 )
 def feedback(
     session: SessionDep, actor: CurrentActor, screening_id: uuid.UUID, body: FeedbackBody

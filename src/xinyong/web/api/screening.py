@@ -19,7 +19,7 @@ from xinyong.screening.service import (
     get_screening,
     screen,
 )
-from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep
+from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep, writes_first
 from xinyong.web.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api/v1", tags=["联合奖惩 screening"])
@@ -147,7 +147,7 @@ _DOC = {200: {"model": ScreeningOut}}
     summary="联合奖惩比对（自动比对、自动提示）",
     response_model=ScreeningOut,
     responses=_DOC,  # type: ignore[arg-type]
-    dependencies=[Depends(rate_limit("api"))],
+    dependencies=[Depends(writes_first), Depends(rate_limit("api"))],
 )
 def post_screening(
     body: ScreeningIn, session: SessionDep, rt: RuntimeDep, actor: CurrentActor
