@@ -26,7 +26,6 @@ batches. Quick run: ``XINYONG_BENCH_SCREEN_SUBJECTS=20000 XINYONG_BENCH_SCREEN_R
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -37,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +52,9 @@ from bench.website import (
     SEED,
     Figures,
     _env_int,
-    _free_port,
     _percentile,
     _progress,
+    running_server,
 )
 from xinyong.accounts.models import Organisation
 from xinyong.accounts.service import create_api_key
@@ -172,49 +171,6 @@ def _api_key(engine: Engine) -> tuple[str, Actor]:
             session, actor=Actor.system(), settings=settings, org_uscc=org.uscc, label="采购系统"
         )
         return key, Actor(kind="apikey", name="bench", org_id=org.id, org_uscc=org.uscc)
-
-
-@contextlib.contextmanager
-def _server(url: str, measures: Path, workers: int, log: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "XINYONG_DATABASE_URL": url,
-        "XINYONG_ENVIRONMENT": "production",
-        "XINYONG_SECRET_KEY": SECRET_KEY,
-        "XINYONG_DATA_KEY": DATA_KEY,
-        "XINYONG_RATE_LIMIT_ENABLED": "false",
-        "XINYONG_LOG_LEVEL": "WARNING",
-        "XINYONG_SWEEP_MINUTES": "0",
-        "XINYONG_MEASURES_EXTRA": f'["{measures}"]',
-        "XINYONG_UPLOAD_DIR": str(log.parent / "uploads"),
-    }
-    script = Path(sys.executable).parent / "xinyong"
-    command = [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
-        try:
-            deadline = time.perf_counter() + 300
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {log.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                if time.perf_counter() > deadline:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.2)
-            time.sleep(1.0)  # let every worker finish starting
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 Call = Callable[[httpx.Client, random.Random], tuple[float, bool]]
@@ -413,12 +369,13 @@ def _backend(label: str, engine: Engine, sizes: dict[str, int], seconds: float) 
 
         clients, workers = sizes["clients"], sizes["workers"]
         use_wrk = shutil.which("wrk") is not None
-        with _server(
+        with running_server(
             engine.url.render_as_string(hide_password=False),
-            measures,
-            workers,
             Path(tmp) / "server.log",
-        ) as base:
+            env={"XINYONG_SWEEP_MINUTES": "0", "XINYONG_MEASURES_EXTRA": f'["{measures}"]'},
+            workers=workers,
+        ) as (base, _started):
+            time.sleep(1.0)  # /healthz answered from one worker: let the others finish starting
             driver = "wrk (one thread)" if use_wrk else "Python threads (wrk not installed)"
             print(
                 f"Server: {workers} worker processes; {clients} concurrent connections; "

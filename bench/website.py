@@ -137,10 +137,11 @@ def _free_port() -> int:
         return port
 
 
-def _server_command(port: int) -> list[str]:
+def _server_command(port: int, workers: int) -> list[str]:
     script = Path(sys.executable).parent / "xinyong"
     if script.exists():
-        return [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command = [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return [*command, "--workers", str(workers)] if workers > 1 else command
     return [
         sys.executable,
         "-m",
@@ -151,15 +152,20 @@ def _server_command(port: int) -> list[str]:
         "127.0.0.1",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, log: Path) -> Iterator[tuple[str, float]]:
-    """A server on ``database_url``; yields its base URL and the seconds until
-    ``/healthz`` answered (start-up, including the publication sweep)."""
+def running_server(
+    database_url: str, log: Path, *, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[tuple[str, float]]:
+    """A server on ``database_url`` (production settings, rate limits off, plus
+    ``env``); yields its base URL and the seconds until ``/healthz`` answered
+    (start-up, including the publication sweep)."""
     port = _free_port()
-    env = {
+    environ = {
         **os.environ,
         "XINYONG_DATABASE_URL": database_url,
         "XINYONG_ENVIRONMENT": "production",
@@ -168,11 +174,12 @@ def running_server(database_url: str, log: Path) -> Iterator[tuple[str, float]]:
         "XINYONG_RATE_LIMIT_ENABLED": "false",
         "XINYONG_LOG_LEVEL": "WARNING",
         "XINYONG_UPLOAD_DIR": str(log.parent / "uploads"),
+        **(env or {}),
     }
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     with log.open("wb") as out:
-        proc = subprocess.Popen(_server_command(port), env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(_server_command(port, workers), env=environ, stdout=out, stderr=out)
         try:
             deadline = started + 600
             while True:

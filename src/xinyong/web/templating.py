@@ -54,12 +54,14 @@ def render(
 
 
 def problems_by_field(
-    exc: XinyongError, fields: Container[str]
+    exc: XinyongError | None, fields: Container[str]
 ) -> tuple[dict[str, list[str]], list[str]]:
     """A refusal's reasons by form field (shown beside the field), and the reasons that
-    belong to no field of the form (shown above it)."""
+    belong to no field of the form (shown above it); none without a refusal."""
     by_field: dict[str, list[str]] = {}
     other: list[str] = []
+    if exc is None:
+        return by_field, other
     for p in exc.problems or [Problem(exc.field, exc.message, exc.message_en)]:
         if p.field is not None and p.field in fields:
             by_field.setdefault(p.field, []).append(p.reason)

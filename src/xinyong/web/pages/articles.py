@@ -85,10 +85,6 @@ def article_editor(actor: StaffActor) -> Actor:
 ArticleEditor = Annotated[Actor, Depends(article_editor)]
 
 
-def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    return problems_by_field(exc, FIELD_LABELS)
-
-
 def _form_page(
     request: Request,
     *,
@@ -98,7 +94,7 @@ def _form_page(
     withdraw_reason: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    by_field, other = _problems(error) if error else ({}, [])
+    by_field, other = problems_by_field(error, FIELD_LABELS)
     return render(
         request,
         "staff/articles_form.html",

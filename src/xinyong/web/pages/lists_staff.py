@@ -65,10 +65,6 @@ def list_reader(actor: StaffActor) -> Actor:
 Reader = Annotated[Actor, Depends(list_reader)]
 
 
-def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    return problems_by_field(exc, FIELD_LABELS)
-
-
 _HELPERS: dict[str, Any] = {
     "status_labels": rules.STATUS_LABELS,
     "kind_labels": LIST_KIND_LABELS,
@@ -120,7 +116,7 @@ def _form_page(
     error: XinyongError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    by_field, other = _problems(error) if error else ({}, [])
+    by_field, other = problems_by_field(error, FIELD_LABELS)
     return render(
         request,
         "staff/lists_propose.html",
@@ -212,7 +208,7 @@ def _entry_page(
     status_code: int = 200,
     template: str = "staff/lists_entry.html",
 ) -> HTMLResponse:
-    by_field, other = _problems(error) if error else ({}, [])
+    by_field, other = problems_by_field(error, FIELD_LABELS)
     subject = session.get(Subject, entry.subject_id)
     org = session.get(Organisation, entry.org_id)
     history = events_for(session, service.ENTITY, entry.id)

@@ -99,10 +99,6 @@ def _parse_id(screening_id: str) -> uuid.UUID:
         ) from exc
 
 
-def _problems(exc: XinyongError) -> tuple[dict[str, list[str]], list[str]]:
-    return problems_by_field(exc, FIELD_LABELS)
-
-
 def _recent(session: Session, org_id: uuid.UUID) -> list[Screening]:
     return list(
         session.execute(
@@ -125,7 +121,7 @@ def _form_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     org_id = require_org(staff)
-    by_field, other = _problems(error) if error else ({}, [])
+    by_field, other = problems_by_field(error, FIELD_LABELS)
     return render(
         request,
         "staff/screening.html",
