@@ -246,3 +246,20 @@ def test_a_person_is_found_by_id_number_through_its_keyed_hash(
     assert answer["subject"]["id"] == str(person.id)
     assert answer["subject"]["name"] is None  # not repeated to the caller
     assert answer["subject"]["id_masked"] == person.id_masked
+
+
+def test_an_id_number_that_also_passes_the_uscc_check_is_read_as_an_id_number(
+    session: Session, dept: Actor, vault: DataVault
+) -> None:
+    """11010519500101171X ends in the check character of both an ID number and a USCC
+    over the same 17 digits: it is a person's ID number (codes.rules.check_code)."""
+    id_number = "11010519500101171X"
+    assert ric_check_char(id_number[:17]) == "X"
+    person, _ = ensure_subject(
+        session,
+        actor=dept,
+        vault=vault,
+        facts=SubjectFacts(name="李娜", category="自然人", id_number=id_number),
+    )
+    (answer,) = _screen(session, vault, dept, "funding", [id_number]).results
+    assert answer["status"] == "clear" and answer["subject"]["id"] == str(person.id)

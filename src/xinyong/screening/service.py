@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.audit.service import queue_event
 from xinyong.catalog.loader import Catalog, load_catalog
-from xinyong.codes.rules import USCC_ALPHABET, check_code, normalize_code, uscc_check_char
+from xinyong.codes.rules import check_code, normalize_code
 from xinyong.db import new_id, one_of, utcnow
 from xinyong.errors import Forbidden, NotFound, ValidationFailed
 from xinyong.lists.models import ListEntry
@@ -340,25 +340,9 @@ class _Query:
     reason: str | None = None
 
 
-def _fast_uscc(norm: str) -> bool:
-    """A well-formed USCC with a letter (so no ID number): the common case, checked
-    without building a full report (a batch of 1,000 spends most of its parsing here)."""
-    return (
-        len(norm) == 18
-        and not norm.isdigit()
-        and all(ch in _USCC_CHARS for ch in norm)
-        and uscc_check_char(norm[:17]) == norm[17]
-    )
-
-
-_USCC_CHARS = frozenset(USCC_ALPHABET)
-
-
 def _parse(position: int, raw: str) -> _Query:
     text = raw if isinstance(raw, str) else str(raw)
     norm = normalize_code(text)[:40]
-    if _fast_uscc(norm):
-        return _Query(position, text[:300], norm, "uscc", True)
     if not norm:
         return _Query(position, text[:300], norm, None, False, "代码为空")
     result = check_code(norm)
