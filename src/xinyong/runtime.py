@@ -22,6 +22,7 @@ from xinyong.measures.loader import MeasureBook, load_measures
 from xinyong.privacy.crypto import DataVault
 from xinyong.rulesets.loader import RuleBook, load_rulesets
 from xinyong.screening.hooks import BOOK as measure_book_key
+from xinyong.screening.hooks import CATALOG as catalog_key
 
 if TYPE_CHECKING:
     from xinyong.cases.context import CaseContext
@@ -44,7 +45,11 @@ class Runtime:
         factory = session_factory(self.engine)
         # Screening: subjects whose records or list entries change are recomputed
         # before each commit (xinyong.screening.hooks), with this measure book.
-        factory.kw["info"] = {**factory.kw.get("info", {}), measure_book_key: lambda: self.measures}
+        factory.kw["info"] = {
+            **factory.kw.get("info", {}),
+            measure_book_key: lambda: self.measures,
+            catalog_key: lambda: self.catalog,
+        }
         return factory
 
     @cached_property

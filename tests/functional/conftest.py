@@ -19,6 +19,7 @@ from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.runtime import Runtime
 from xinyong.screening.hooks import BOOK as measure_book
+from xinyong.screening.hooks import CATALOG as catalog_key
 from xinyong.setup import initialise
 from xinyong.web.app import create_app
 
@@ -84,7 +85,7 @@ def runtime(engine: Engine, database_url: str) -> Iterator[Runtime]:
             join_transaction_mode="create_savepoint",
             expire_on_commit=False,
             # As Runtime.sessions: commits recompute the screening answers they change.
-            info={measure_book: lambda: rt.measures},
+            info={measure_book: lambda: rt.measures, catalog_key: lambda: rt.catalog},
         )
         with rt.sessions() as session:
             from xinyong.catalog.service import sync_catalog

@@ -4,6 +4,7 @@ screening and one audit event per call."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -263,3 +264,26 @@ def test_an_id_number_that_also_passes_the_uscc_check_is_read_as_an_id_number(
     )
     (answer,) = _screen(session, vault, dept, "funding", [id_number]).results
     assert answer["status"] == "clear" and answer["subject"]["id"] == str(person.id)
+
+
+def test_the_commit_hook_reads_penalty_types_with_the_runtime_catalog(
+    hooked: Session, dept: Actor, vault: DataVault
+) -> None:
+    """A city's catalog may take 处罚类别 from another field; the commit hook uses the
+    runtime's catalog (session.info["catalog"]), as `xinyong screening rebuild` does."""
+    local = dataclasses.replace(
+        CATALOG,
+        items={
+            **CATALOG.items,
+            "xzcf": CATALOG.items["xzcf"].model_copy(update={"penalty_types_field": "CF_NR"}),
+        },
+    )
+    hooked.info[hooks.CATALOG] = lambda: local
+    record = published_penalty(
+        hooked, dept, vault, CF_CFLB="罚款", CF_NR="吊销营业执照", CF_NR_ZKDX="营业执照"
+    )
+    hooked.commit()
+    codes = hooked.scalars(
+        select(SubjectMeasure.measure_code).where(SubjectMeasure.subject_id == record.subject_id)
+    ).all()
+    assert "procurement-major-violation" in codes

@@ -35,6 +35,7 @@ from xinyong.records.models import CreditRecord
 
 MARKED = "screening_marked"
 BOOK = "measure_book"
+CATALOG = "catalog"  # a callable giving the runtime's catalog (with local items)
 CHANGED = "screening_changed"  # subjects whose answer changed in this transaction
 TODAY = "screening_today"  # optional date to compute as of (tests, replays); else today
 REASONS = "screening_reasons"  # what happened, for the watch-list webhooks' "reason"
@@ -77,16 +78,14 @@ def recompute_marked(session: Session, book: MeasureBook) -> set[uuid.UUID]:
     kept in ``session.info["screening_changed"]`` until the transaction ends)."""
     from xinyong.screening.service import recompute
 
+    session.flush()  # the pending ORM changes mark their subjects (after_flush)
+    marked: set[uuid.UUID] = session.info.pop(MARKED, set())
     changed: set[uuid.UUID] = set()
-    # Recomputing flushes, which may mark again (it does not: it writes SubjectMeasure
-    # only), but loop to be safe against listeners that do.
-    for _ in range(5):
-        session.flush()
-        marked: set[uuid.UUID] = session.info.pop(MARKED, set())
-        if not marked:
-            break
+    if marked:
+        # Recomputing writes SubjectMeasure rows only, which mark nothing again.
         today = session.info.get(TODAY) or china_today()
-        changed |= recompute(session, book, subject_ids=marked, today=today)
+        catalog = session.info[CATALOG]() if CATALOG in session.info else None
+        changed = recompute(session, book, subject_ids=marked, today=today, catalog=catalog)
     session.info.setdefault(CHANGED, set()).update(changed)
     if changed:
         # Watched subjects whose answer changed: their webhooks are queued in this
