@@ -27,13 +27,12 @@ from xinyong.accounts.service import create_account, create_organisation
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEvent
 from xinyong.cases import filing
-from xinyong.cases.context import Application, CaseContext, Contact, Upload
+from xinyong.cases.context import Application, Contact, Upload
 from xinyong.cases.models import CreditCase
 from xinyong.db import china_today, transaction
 from xinyong.records.models import CreditRecord
 from xinyong.records.service import report_record
 from xinyong.runtime import Runtime
-from xinyong.workdays.service import load_calendar
 
 PUBLIC = Actor(kind="public", name="applicant")
 
@@ -65,14 +64,7 @@ class Desk:
                 raw=row,
                 today=today,
             ).record
-            ctx = CaseContext(
-                self.rt.settings,
-                self.rt.catalog,
-                self.rt.rulebook,
-                self.rt.vault,
-                load_calendar(session),
-                today,
-            )
+            ctx = self.rt.case_context(session, today)
             application = Application(
                 record_id=record.id,
                 subject_code=row["CF_XDR_SHXYM"],
@@ -291,3 +283,31 @@ def test_contact_reveal_and_attachment_download_are_audited(client: TestClient, 
     missing = client.get(f"/staff/cases/{case.id}/attachments/{uuid.uuid4()}")
     assert missing.status_code == 404 and "未找到该附件" in missing.text
     assert client.get("/staff/cases/not-a-case").status_code == 404
+
+
+def test_only_the_office_auditor_sees_every_case_a_bank_auditor_sees_none(
+    client: TestClient, desk: Desk, runtime: Runtime
+) -> None:
+    case = desk.objection(11)
+    with runtime.sessions() as session:
+        bank = uscc("YH350200", "91", "350200")
+        create_organisation(session, actor=Actor.system(), name="厦门银行", uscc=bank, kind="bank")
+        office = uscc("XY350200", "11", "350200")
+        for username, org in (("bank-audit", bank), ("office-audit", office)):
+            create_account(
+                session,
+                actor=Actor.system(),
+                username=username,
+                password=PASSWORD,
+                org_uscc=org,
+                roles=["auditor"],
+                display_name="审计员",
+            )
+        session.commit()
+    login(client, "bank-audit")
+    assert client.get(f"/staff/cases/{case.id}").status_code == 403
+    assert client.post(f"/staff/cases/{case.id}/contact").status_code == 403
+    assert case.number not in client.get("/staff/cases").text
+    login(client, "office-audit")
+    assert client.get(f"/staff/cases/{case.id}").status_code == 200
+    assert case.number in client.get("/staff/cases").text

@@ -19,7 +19,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.accounts.roles import DEPT_REPORTER, DEPT_REVIEWER, OFFICE_ADMIN, OFFICE_STAFF
+from xinyong.accounts.models import Organisation
+from xinyong.accounts.roles import (
+    AUDITOR,
+    DEPT_REPORTER,
+    DEPT_REVIEWER,
+    OFFICE,
+    OFFICE_ADMIN,
+    OFFICE_STAFF,
+)
 from xinyong.actors import Actor
 from xinyong.audit.service import record_event
 from xinyong.cases.models import CaseEntry, CreditCase
@@ -162,12 +170,23 @@ def require_department(actor: Actor, case: CreditCase) -> None:
         )
 
 
-def may_view(actor: Actor, case: CreditCase) -> bool:
-    return actor.has_role(*OFFICE_ROLES, "auditor") or actor.org_id == case.org_id
+def sees_all_cases(session: Session, actor: Actor) -> bool:
+    """The office's handlers and the office's own auditors see every case; auditors of a
+    department or a bank see only what their organisation may (as quality_scope)."""
+    if actor.has_role("system", *OFFICE_ROLES):
+        return True
+    if actor.has_role(AUDITOR) and actor.org_id is not None:
+        org = session.get(Organisation, actor.org_id)
+        return org is not None and org.kind == OFFICE
+    return False
 
 
-def require_view(actor: Actor, case: CreditCase) -> None:
-    if not may_view(actor, case):
+def may_view(session: Session, actor: Actor, case: CreditCase) -> bool:
+    return actor.org_id == case.org_id or sees_all_cases(session, actor)
+
+
+def require_view(session: Session, actor: Actor, case: CreditCase) -> None:
+    if not may_view(session, actor, case):
         raise Forbidden("无权查看该案件", f"{actor.label} may not view case {case.number}")
 
 

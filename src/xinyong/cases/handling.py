@@ -372,7 +372,7 @@ def assign(
 ) -> CreditCase:
     """Give an open case to a handler (an account's label), or take it (empty: me)."""
     case = get_case(session, case_id)
-    require_view(actor, case)
+    require_view(session, actor, case)
     require_open(case)
     before = case_state(case)
     who = checked_text(assignee, "assignee", "经办人", 200, required=False) or actor.label
@@ -387,7 +387,7 @@ def add_note(
 ) -> CreditCase:
     """An internal note on the case (staff only; audited)."""
     case = get_case(session, case_id)
-    require_view(actor, case)
+    require_view(session, actor, case)
     body = checked_text(text, "text", "备注", REASON_MAX, required=True)
     add_entry(session, case, actor, "note", body, public=False)
     session.flush()
@@ -400,7 +400,7 @@ def add_note(
 def read_contact(session: Session, ctx: CaseContext, *, actor: Actor, case: CreditCase) -> Contact:
     """The applicant's contact details in clear, for a handler who must call them; the
     read is audited (every staff read of personal data leaves an event)."""
-    require_view(actor, case)
+    require_view(session, actor, case)
     contact = contact_of(ctx.vault, case)
     record_event(
         session,
@@ -423,7 +423,7 @@ def read_attachment(
 ) -> tuple[CaseAttachment, bytes]:
     """An attachment and its file as filed (cleaned), unsealed for a handler who must read
     it; the read is audited (the file may hold personal data)."""
-    require_view(actor, case)
+    require_view(session, actor, case)
     found = attachment(session, case, attachment_id)
     record_event(
         session,

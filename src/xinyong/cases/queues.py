@@ -3,8 +3,8 @@ the working days left on each deadline, counts for the dashboard, and which acti
 an actor may take on a case now.
 
 Reads only; the changes themselves are in ``cases.handling``. The scoping is that of
-``cases.views.queue``: the office (and auditors) see every case, a department the
-cases about the records it reported.
+``cases.views.queue`` (``context.sees_all_cases``): the office and its own auditors see
+every case, a department the cases about the records it reported.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
 from xinyong.cases import views
-from xinyong.cases.context import DEPARTMENT_ROLES, OFFICE_ROLES, may_view
+from xinyong.cases.context import DEPARTMENT_ROLES, OFFICE_ROLES, may_view, sees_all_cases
 from xinyong.cases.models import CreditCase
 from xinyong.cases.rules import OPEN_STATUSES, CaseKind, Status
 from xinyong.catalog.loader import Catalog
@@ -170,7 +170,7 @@ def counts(session: Session, actor: Actor, today: dt.date) -> Counts:
     q = select(CreditCase.kind, CreditCase.due_on, func.count()).where(
         CreditCase.status.in_([s.value for s in OPEN_STATUSES])
     )
-    if not actor.has_role(*OFFICE_ROLES, "auditor"):
+    if not sees_all_cases(session, actor):
         if actor.org_id is None:
             return Counts(0, 0, 0, 0)
         q = q.where(CreditCase.org_id == actor.org_id)
@@ -199,10 +199,10 @@ def _is_owner(actor: Actor, case: CreditCase) -> bool:
     return actor.has_role(*DEPARTMENT_ROLES) and actor.org_id == case.org_id
 
 
-def actions_for(actor: Actor, case: CreditCase) -> frozenset[str]:
+def actions_for(session: Session, actor: Actor, case: CreditCase) -> frozenset[str]:
     """The actions ``actor`` may take on ``case`` in its current status (the service
     checks again; this decides which forms a page shows)."""
-    if not may_view(actor, case):
+    if not may_view(session, actor, case):
         return frozenset()
     status = Status(case.status)
     kind = CaseKind(case.kind)

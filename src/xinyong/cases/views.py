@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor
-from xinyong.cases.context import OFFICE_ROLES
+from xinyong.cases.context import sees_all_cases
 from xinyong.cases.models import CaseAttachment, CaseEntry, CreditCase
 from xinyong.cases.rules import OBJECTION_MARK, OPEN_STATUSES, CaseKind, Status
 from xinyong.errors import NotFound
@@ -55,7 +55,7 @@ def queue(
     """Cases a handler works on: the office sees all, a department those about its own
     records; ``open`` (soonest due first), ``overdue`` or ``closed`` (latest first)."""
     q = select(CreditCase)
-    if not actor.has_role(*OFFICE_ROLES, "auditor"):
+    if not sees_all_cases(session, actor):
         if actor.org_id is None:
             return []
         q = q.where(CreditCase.org_id == actor.org_id)

@@ -73,7 +73,7 @@ Short = Annotated[str, Form(max_length=500)]
 
 def _viewable(session: Session, actor: Actor, case_id: str) -> CreditCase:
     case = get_case(session, case_id)
-    require_view(actor, case)
+    require_view(session, actor, case)
     return case
 
 
@@ -153,7 +153,7 @@ def _detail(
             "history": views.history(session, case, public_only=False),
             "entry_labels": ENTRY_LABELS,
             "status_labels": {s.value: s.label for s in Status},
-            "allowed": queues.actions_for(actor, case),
+            "allowed": queues.actions_for(session, actor, case),
             "outcomes": OUTCOMES,
             "decision_actions": DECISION_ACTIONS,
             "refusals": REFUSALS,
