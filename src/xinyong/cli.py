@@ -234,24 +234,18 @@ def publish_sweep(
 ) -> None:
     """Publish records whose start has come; take down those whose maximum period ended.
 
-    Prints {"published": N, "expired": M, "objections_marked": K, "list_entries_expired": L};
-    every move is in the audit trail. Also marks objections the office left unmarked past
-    their deadline, and exits list entries whose period has ended.
-    Run daily (the web server runs it every XINYONG_SWEEP_MINUTES).
+    Also marks objections the office left unmarked past their deadline, loads that died
+    as interrupted, exits list entries whose period has ended, and queues webhooks for
+    watched subjects whose measures started or ended with the date. Prints
+    {"published", "expired", "stale_submissions", "objections_marked",
+    "list_entries_expired", "watch_deliveries_queued"}; every move is in the audit
+    trail. Run daily (the web server runs it every XINYONG_SWEEP_MINUTES).
     """
-    from xinyong.cases.handling import enforce_deadlines
     from xinyong.db import china_today
-    from xinyong.lists.service import expire_entries
-    from xinyong.records.publication import sweep
+    from xinyong.jobs import daily_sweep
 
-    rt = runtime()
     day = _date(today, "today") if today else china_today()
-    with unit_of_work() as session:
-        result = sweep(session, actor=cli_actor(), today=day).as_dict()
-        ctx = rt.case_context(session, day)
-        result["objections_marked"] = len(enforce_deadlines(session, ctx, actor=cli_actor()))
-        result["list_entries_expired"] = len(expire_entries(session, actor=cli_actor(), today=day))
-        emit(result)
+    emit(daily_sweep(runtime(), actor=cli_actor(), today=day))
 
 
 @screening_app.command("rebuild")
@@ -283,17 +277,10 @@ def notices_send(
     Prints {"sent": N, "failed": M, "retried": K, "pending": P}: failed ones used up
     XINYONG_NOTICE_MAX_ATTEMPTS; retried ones are tried again by the next run.
     """
-    from xinyong.notices.senders import sender_from_settings
-    from xinyong.notices.service import deliver_pending, pending_count
+    from xinyong.jobs import deliver_notices
+    from xinyong.notices.service import pending_count
 
-    rt = runtime()
-    result = deliver_pending(
-        rt.sessions,
-        rt.vault,
-        sender_from_settings(rt.settings),
-        limit=limit,
-        max_attempts=rt.settings.notice_max_attempts,
-    )
+    result = deliver_notices(runtime(), limit=limit)
     with unit_of_work() as session:
         pending = pending_count(session)
     emit({**result.as_dict(), "pending": pending})
@@ -312,18 +299,13 @@ def watch_deliver(
     ones wait 1, 2, 4 … minutes. Run every minute from cron for prompt webhooks.
     """
     from xinyong.db import china_today
-    from xinyong.watch.service import deliver_webhooks, pending_count, refresh_due
+    from xinyong.jobs import deliver_webhooks_now
+    from xinyong.watch.service import pending_count, refresh_due
 
     rt = runtime()
     with unit_of_work() as session:
         queued = refresh_due(session, rt.measures, today=china_today())
-    result = deliver_webhooks(
-        rt.sessions,
-        rt.vault,
-        limit=limit,
-        max_attempts=rt.settings.webhook_max_attempts,
-        timeout=rt.settings.webhook_timeout_seconds,
-    )
+    result = deliver_webhooks_now(rt, limit=limit)
     with unit_of_work() as session:
         pending = pending_count(session)
     emit({"queued": queued, **result.as_dict(), "pending": pending})
@@ -469,16 +451,9 @@ def audit_verify() -> None:
 def audit_chain() -> None:
     """Append queued events (e.g. screening calls) to the hash chain now; the web server
     does it every XINYONG_DELIVERY_SECONDS. Prints {"chained": N}."""
-    from xinyong.audit.service import chain_pending
+    from xinyong.jobs import chain_audit
 
-    total = 0
-    while True:
-        with unit_of_work() as session:
-            done = chain_pending(session)
-        total += done
-        if not done:
-            break
-    emit({"chained": total})
+    emit({"chained": chain_audit(runtime())})
 
 
 # --- data quality -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.functional.collecting import make_department, penalty
+from tests.functional.conftest import Cli
 from xinyong.records.models import CreditRecord
 from xinyong.runtime import Runtime
 from xinyong.web.app import create_app
@@ -81,8 +82,8 @@ def test_server_start_marks_a_load_that_died_as_interrupted(runtime: Runtime) ->
 
 
 def test_the_server_delivers_queued_notices_between_sweeps(runtime: Runtime) -> None:
-    """Notices and webhooks go out every ``delivery_seconds``, not only with the
-    (hourly) sweep: here the sweep is off and a notice queued while serving is sent."""
+    """Notices and webhooks go out on the delivery loop (at start, then every
+    ``delivery_seconds``), not only with the (hourly) sweep, which is off here."""
     import time
 
     from xinyong.notices.models import NoticeOutbox
@@ -93,18 +94,20 @@ def test_the_server_delivers_queued_notices_between_sweeps(runtime: Runtime) -> 
     runtime.settings = runtime.settings.model_copy(
         update={"environment": "development", "sweep_minutes": 0, "delivery_seconds": 1}
     )
+    with runtime.sessions() as session:
+        notice = queue_notice(
+            session,
+            runtime.vault,
+            case_id=None,
+            email="between.sweeps@example.com",
+            subject="您的异议已受理",
+            body="已受理。",
+        )
+        session.commit()
+        notice_id = notice.id
+    # The test runtime's sessions share one connection: the test waits without using it
+    # while the server's delivery loop runs.
     with TestClient(create_app(runtime=runtime)):
-        with runtime.sessions() as session:
-            notice = queue_notice(
-                session,
-                runtime.vault,
-                case_id=None,
-                email="between.sweeps@example.com",
-                subject="您的异议已受理",
-                body="已受理。",
-            )
-            session.commit()
-            notice_id = notice.id
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not null_sender.sent:
             time.sleep(0.2)
@@ -112,3 +115,18 @@ def test_the_server_delivers_queued_notices_between_sweeps(runtime: Runtime) -> 
         sent = session.get(NoticeOutbox, notice_id)
         assert sent is not None and sent.status == "sent"
     assert [n.to for n in null_sender.sent] == ["between.sweeps@example.com"]
+
+
+def test_the_cli_sweep_runs_the_same_jobs_as_the_server(cli: Cli) -> None:
+    """`xinyong publish sweep` composes the server's daily jobs (xinyong.jobs)."""
+    assert cli("init").exit_code == 0
+    run = cli("publish", "sweep", "--today", "2026-11-24")
+    assert run.exit_code == 0, run.stderr
+    assert run.json() == {
+        "published": 0,
+        "expired": 0,
+        "stale_submissions": 0,
+        "objections_marked": 0,
+        "list_entries_expired": 0,
+        "watch_deliveries_queued": 0,
+    }

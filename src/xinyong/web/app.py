@@ -14,19 +14,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from xinyong import __version__
+from xinyong import __version__, jobs
 from xinyong.actors import Actor
-from xinyong.audit.service import chain_pending
-from xinyong.cases.handling import enforce_deadlines
 from xinyong.config import Settings, get_settings
-from xinyong.db import china_today, transaction, utcnow
-from xinyong.ingest.service import close_stale_submissions
-from xinyong.lists.service import expire_entries
-from xinyong.notices.senders import sender_from_settings
-from xinyong.notices.service import deliver_pending
-from xinyong.records.publication import sweep
+from xinyong.db import china_today
 from xinyong.runtime import Runtime
-from xinyong.watch.service import deliver_webhooks, refresh_due
 from xinyong.web import errors
 from xinyong.web.api import cases as cases_api
 from xinyong.web.api import collection, feedback, reference, staff
@@ -54,44 +46,28 @@ log = logging.getLogger("xinyong.web")
 
 
 def _sweep_once(rt: Runtime) -> None:
-    actor = Actor.system("scheduler")
-    today = china_today()
-    with transaction(rt.sessions) as session:
-        result = sweep(session, actor=actor, today=today)
-        stale = close_stale_submissions(session, actor=actor, now=utcnow())
-        ctx = rt.case_context(session, today)
-        marked = enforce_deadlines(session, ctx, actor=actor)
-        exited = expire_entries(session, actor=actor, today=today)
-    if exited:
-        log.info("list sweep: %d list entries exited on expiry", len(exited))
-    if result.published or result.expired:
-        log.info("publication sweep: %s", result.as_dict())
-    if marked:
-        log.warning("%d objections past the mark deadline were marked by the platform", len(marked))
-    if stale:
-        log.warning("%d submissions whose load died were marked interrupted", stale)
+    result = jobs.daily_sweep(rt, actor=Actor.system("scheduler"), today=china_today())
+    if any(result.values()):
+        log.info("sweep: %s", result)
+    if result["objections_marked"]:
+        log.warning(
+            "%d objections past the mark deadline were marked by the platform",
+            result["objections_marked"],
+        )
+    if result["stale_submissions"]:
+        log.warning(
+            "%d submissions whose load died were marked interrupted", result["stale_submissions"]
+        )
 
 
 def _deliver_notices(rt: Runtime) -> None:
-    result = deliver_pending(
-        rt.sessions,
-        rt.vault,
-        sender_from_settings(rt.settings),
-        max_attempts=rt.settings.notice_max_attempts,
-    )
+    result = jobs.deliver_notices(rt)
     if result.sent or result.failed or result.retried:
         log.info("notices delivered: %s", result.as_dict())
 
 
 def _deliver_webhooks(rt: Runtime) -> None:
-    with transaction(rt.sessions) as session:  # measures that started or ended by date
-        refresh_due(session, rt.measures, today=china_today())
-    result = deliver_webhooks(
-        rt.sessions,
-        rt.vault,
-        max_attempts=rt.settings.webhook_max_attempts,
-        timeout=rt.settings.webhook_timeout_seconds,
-    )
+    result = jobs.deliver_webhooks_now(rt)
     if result.sent or result.retried or result.dead:
         log.info("webhooks delivered: %s", result.as_dict())
 
@@ -104,13 +80,12 @@ async def _run_safely(job: Callable[[Runtime], None], rt: Runtime, what: str) ->
 
 
 async def _sweep_safely(rt: Runtime) -> None:
-    await _run_safely(_sweep_once, rt, "publication sweep")
+    await _run_safely(_sweep_once, rt, "sweep")
     await _deliver_safely(rt)
 
 
 def _chain_audit(rt: Runtime) -> None:
-    with transaction(rt.sessions) as session:
-        chained = chain_pending(session)
+    chained = jobs.chain_audit(rt)
     if chained:
         log.debug("audit: %d queued events chained", chained)
 
@@ -129,15 +104,16 @@ async def _every(seconds: float, job: Callable[[Runtime], Awaitable[None]], rt: 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the publication sweep before serving and then every ``sweep_minutes``, and
-    deliver queued notices and webhooks every ``delivery_seconds`` (all idempotent and
-    claim-safe, so several workers may each run them)."""
+    """Run the sweep before serving and then every ``sweep_minutes`` (with a delivery
+    run after each); deliver queued notices and webhooks every ``delivery_seconds``.
+    All are idempotent and claim-safe, so several workers may each run them. Start-up
+    waits for the sweep only, never for a mail server or a webhook receiver."""
     rt: Runtime = app.state.runtime
     minutes, seconds = rt.settings.sweep_minutes, rt.settings.delivery_seconds
     tasks: list[asyncio.Task[None]] = []
     if rt.settings.environment != "test":
         if minutes > 0:
-            await _sweep_safely(rt)
+            await _run_safely(_sweep_once, rt, "sweep")
             tasks.append(asyncio.create_task(_every(minutes * 60, _sweep_safely, rt)))
         if seconds > 0:
             tasks.append(asyncio.create_task(_every(seconds, _deliver_safely, rt)))
@@ -146,6 +122,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
+        # A job running in its thread finishes first: no database work after shutdown.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
