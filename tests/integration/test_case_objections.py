@@ -323,3 +323,18 @@ def test_attachments_are_stored_sealed_and_their_reads_audited(
     )
     assert found is stored and data.startswith(b"\x89PNG") and len(data) == stored.size
     assert _events(session, case.id)[-1] == "case.attachment_read"
+
+
+def test_a_code_typed_in_full_width_still_identifies_the_subject(
+    session: Session, dept: Actor, vault: DataVault, settings: Settings
+) -> None:
+    """The applicant's code is read as codes are everywhere (codes.rules.normalize_code):
+    full-width characters and spaces do not make the record 'someone else's'."""
+    ctx = context(session, settings, vault)
+    record = published_penalty(session, dept, vault)
+    code = str(record.values["CF_XDR_SHXYM"])
+    full_width = " ".join(chr(ord(c) + 0xFEE0) for c in code)
+    case = filing.file_objection(
+        session, ctx, actor=PUBLIC, application=application(record, subject_code=full_width)
+    ).case
+    assert case.status == "submitted"

@@ -56,6 +56,7 @@ from xinyong.cases.rules import (
     case_number,
     repair_checklist,
 )
+from xinyong.codes.rules import normalize_code
 from xinyong.config import Settings
 from xinyong.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from xinyong.lists.models import ListEntry
@@ -127,7 +128,7 @@ def _record(session: Session, record_id: uuid.UUID | str) -> CreditRecord:
 
 
 def _subject_matches(vault: DataVault, subject: Subject, code: str, name: str) -> bool:
-    code = code.strip().upper()
+    code = normalize_code(code)
     name = re.sub(r"\s+", "", name)
     if not code or name != re.sub(r"\s+", "", subject.name):
         return False
