@@ -135,39 +135,49 @@ class EventDraft:
     legal_basis: str | None = None
 
 
-def record_events(session: Session, *, actor: Actor, drafts: list[EventDraft]) -> int:
-    """Append many events by one actor in the caller's transaction: the chain head is
-    locked once and the events are inserted in one executemany (bulk loading)."""
-    if not drafts:
+def _append(session: Session, contents: list[dict[str, Any]]) -> int:
+    """Chain and insert events (``contents``: every chained field but ``seq``) in one
+    executemany, the head locked once; in the caller's transaction."""
+    if not contents:
         return 0
     session.flush()
     head = _locked_head(session)
     session.flush()
-    at = utcnow()
-    rows: list[dict[str, Any]] = []
     seq, prev = head.last_seq, head.last_hash
-    for draft in drafts:
+    rows: list[dict[str, Any]] = []
+    for content in contents:
         seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "at": at,
-            "actor": actor.label,
-            "actor_org": actor.org_uscc,
-            "action": draft.action,
-            "entity_type": draft.entity_type,
-            "entity_id": str(draft.entity_id),
-            "before": jsonable(draft.before),
-            "after": jsonable(draft.after),
-            "reason": draft.reason,
-            "legal_basis": draft.legal_basis,
-            "prev_hash": prev,
-        }
+        row = {**content, "seq": seq, "prev_hash": prev}
         prev = row["hash"] = _digest_of(prev, row)
         rows.append(row)
     session.execute(insert(AuditEvent), rows)
     head.last_seq, head.last_hash = seq, prev
     session.flush()
     return len(rows)
+
+
+def record_events(session: Session, *, actor: Actor, drafts: list[EventDraft]) -> int:
+    """Append many events by one actor in the caller's transaction: the chain head is
+    locked once and the events are inserted in one executemany (bulk loading)."""
+    at = utcnow()
+    return _append(
+        session,
+        [
+            {
+                "at": at,
+                "actor": actor.label,
+                "actor_org": actor.org_uscc,
+                "action": draft.action,
+                "entity_type": draft.entity_type,
+                "entity_id": str(draft.entity_id),
+                "before": jsonable(draft.before),
+                "after": jsonable(draft.after),
+                "reason": draft.reason,
+                "legal_basis": draft.legal_basis,
+            }
+            for draft in drafts
+        ],
+    )
 
 
 def queue_event(
@@ -206,41 +216,19 @@ def chain_pending(session: Session, *, limit: int = 20_000) -> int:
     """Append up to ``limit`` queued events to the chain, oldest first, keeping their
     time and actor; returns how many. Concurrent runs serialise on the chain head."""
     session.flush()
-    head = _locked_head(session)
-    session.flush()
-    rows = session.execute(
-        select(AuditPending).order_by(AuditPending.at, AuditPending.id).limit(limit)
-    ).scalars()
-    events: list[dict[str, Any]] = []
-    ids: list[uuid.UUID] = []
-    seq, prev = head.last_seq, head.last_hash
-    for pending in rows:
-        seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "at": pending.at,
-            "actor": pending.actor,
-            "actor_org": pending.actor_org,
-            "action": pending.action,
-            "entity_type": pending.entity_type,
-            "entity_id": pending.entity_id,
-            "before": pending.before,
-            "after": pending.after,
-            "reason": pending.reason,
-            "legal_basis": pending.legal_basis,
-            "prev_hash": prev,
-        }
-        prev = row["hash"] = _digest_of(prev, row)
-        events.append(row)
-        ids.append(pending.id)
-    if not events:
-        return 0
-    session.execute(insert(AuditEvent), events)
+    _locked_head(session)  # before reading: a concurrent run's events are then gone
+    queued = list(
+        session.execute(
+            select(AuditPending).order_by(AuditPending.at, AuditPending.id).limit(limit)
+        ).scalars()
+    )
+    done = _append(
+        session, [{name: getattr(q, name) for name in _CHAINED if name != "seq"} for q in queued]
+    )
+    ids = [q.id for q in queued]
     for start in range(0, len(ids), 900):
         session.execute(delete(AuditPending).where(AuditPending.id.in_(ids[start : start + 900])))
-    head.last_seq, head.last_hash = seq, prev
-    session.flush()
-    return len(events)
+    return done
 
 
 def pending_events(session: Session) -> int:
