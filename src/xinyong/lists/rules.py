@@ -45,7 +45,6 @@ STATUS_LABELS: Final[dict[str, str]] = {
 }
 # Entries that still count against the subject: a second one on the same list is refused.
 OPEN_STATUSES: Final = (Status.proposed, Status.notified, Status.listed)
-EXIT_WAYS: Final = tuple(EXIT_LABELS)
 
 OFFICE_ROLES: Final = ("office_admin", "office_staff")
 DEPT_ROLES: Final = ("dept_reviewer",)
@@ -94,15 +93,6 @@ def expiry(listed_on: dt.date, duration_months: int | None) -> dt.date | None:
         return None
     result: dt.date = listed_on + relativedelta(months=duration_months)
     return result
-
-
-def in_force(
-    status: str, listed_on: dt.date | None, expires_on: dt.date | None, today: dt.date
-) -> bool:
-    """Listed, started, and not past its expiry date (even before the sweep runs)."""
-    if status != Status.listed or listed_on is None or listed_on > today:
-        return False
-    return expires_on is None or expires_on > today
 
 
 def basis_text(bases: Iterable[LegalBasis]) -> str:

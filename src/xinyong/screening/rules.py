@@ -35,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dateutil.relativedelta import relativedelta
+
 from xinyong.measures.loader import MeasureBook
 from xinyong.measures.schema import BASIS_LEVEL_LABELS, LIST_KIND_LABELS, Measure, RecordTrigger
 
@@ -88,14 +90,8 @@ class Applicable:
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
+    result: dt.date = day + relativedelta(months=months)
+    return result
 
 
 def penalty_types_of(value: Any) -> tuple[str, ...]:
