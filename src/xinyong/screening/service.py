@@ -606,7 +606,9 @@ def screen(
     names: Sequence[str] = (),
     catalog: Catalog | None = None,
 ) -> ScreeningOutcome:
-    """Screen ``queries`` (codes) in ``scenario``; ``names`` get candidates only."""
+    """Screen ``queries`` (codes) in ``scenario``. ``names`` are checked and counted
+    here; their candidates (``name_candidates``) are the caller's to fetch when it shows
+    them, so a page that shows them later does not search twice."""
     org_id = require_org(actor)
     check_scenario(book, scenario)
     check_batch(queries, names)
@@ -660,7 +662,6 @@ def screen(
         now,
         actor.label,
         [a for _, _, a in answers],
-        name_candidates(session, names) if names else [],
     )
     # Every call is audited without waiting for the audit chain's lock: the event is
     # committed with the screening and chained shortly after (audit.queue_event).

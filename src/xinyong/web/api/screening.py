@@ -17,6 +17,7 @@ from xinyong.screening.service import (
     MAX_NAMES,
     ScreeningOutcome,
     get_screening,
+    name_candidates,
     screen,
 )
 from xinyong.web.deps import CurrentActor, RuntimeDep, SessionDep, writes_first
@@ -166,6 +167,8 @@ def post_screening(
         today=china_today(),
         catalog=rt.catalog,
     )
+    if body.names:
+        outcome.candidates = name_candidates(session, body.names)
     return _json(outcome)
 
 
