@@ -138,3 +138,23 @@ def test_a_listed_entry_shows_on_the_credit_file_and_exits(
     assert exited.status_code == 303
     assert "已移出" in client.get(entry_url).text
     assert "名单信息" not in client.get(f"/subjects/{code}").text
+
+
+def test_a_reviewer_withdraws_a_notified_entry_with_a_reason(
+    client: TestClient, runtime: Runtime, dept: Department
+) -> None:
+    """E.g. after an objection in the window was upheld: the entry ends, never listed."""
+    code = _firm(runtime, dept)
+    login(client, "scjg-review")
+    made = client.post("/staff/lists/new", data=_form(code), follow_redirects=False)
+    entry_url = made.headers["location"].split("?")[0]
+    client.post(f"{entry_url}/notify")
+    no_reason = client.post(f"{entry_url}/withdraw", data={"reason": ""})
+    assert no_reason.status_code == 422
+    done = client.post(
+        f"{entry_url}/withdraw", data={"reason": "当事人异议成立"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = client.get(entry_url).text
+    assert "已撤回" in page and "当事人异议成立" in page
+    assert client.post(f"{entry_url}/confirm").status_code == 409
