@@ -156,3 +156,32 @@ def test_screenings_waiting_for_feedback_are_listed(session: Session, dept: Acto
     assert [
         u for u in unanswered(session, BOOK, before=later) if u.screening_id == screening.id
     ] == []
+
+
+def test_correcting_feedback_needs_a_reason_and_keeps_the_earlier_in_the_audit(
+    session: Session, dept: Actor
+) -> None:
+    screening = _screening(session, dept)
+    record_feedback(
+        session, actor=dept, screening_id=screening.id, items=[FeedbackItem("applied", 0)]
+    )
+    with refused(ValidationFailed, "更正反馈须说明理由"):
+        record_feedback(
+            session,
+            actor=dept,
+            screening_id=screening.id,
+            items=[FeedbackItem("applied", 0, measures=("procurement-listed",))],
+        )
+    record_feedback(
+        session,
+        actor=dept,
+        screening_id=screening.id,
+        items=[FeedbackItem("not_applied", 0, reason="误报：该项目已终止")],
+    )
+    last = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_id == str(screening.id))
+        .order_by(AuditEvent.seq.desc())
+    ).first()
+    assert last is not None and last.before == {"feedback": "applied", "feedback_reason": None}
+    assert last.reason == "误报：该项目已终止"

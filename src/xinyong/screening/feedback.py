@@ -5,7 +5,8 @@ screenings still waiting for feedback.
 A caller feeds back only on its own screening ids. The outcome must fit the answer:
 ``applied`` for a restriction, ``rewarded`` for a reward, ``not_applied`` for either
 with a reason (a restriction not applied must say why: the legal adviser reviews it).
-Feedback is final once given; a correction is a new feedback with a reason, audited.
+Feedback again on a subject is a correction: it needs a reason, and the audit event
+keeps the earlier outcome.
 """
 
 from __future__ import annotations
@@ -132,6 +133,14 @@ def record_feedback(
         elif len(item.measures) > 20 or any(len(m) > 200 for m in item.measures):
             problems.append(
                 Problem(f"{where}.measures", "措施最多 20 项、每项不超过 200 字", "measures")
+            )
+        elif result.feedback is not None and not reason:
+            problems.append(
+                Problem(
+                    f"{where}.reason",
+                    "该主体已反馈过，更正反馈须说明理由",
+                    "correcting earlier feedback needs a reason",
+                )
             )
         elif reason is not None and len(reason) > REASON_MAX:
             problems.append(
